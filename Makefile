@@ -1,0 +1,44 @@
+# The README's two commands: `make quickstart` and `make test`. Both set up .venv on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.flamkit-installed
+UV_VERSION := 0.13.9
+EXTRAS := dev,fairseq2,torchaudio
+PYTEST_ARGS ?=
+
+.PHONY: install quickstart test test-fast lock clean system-deps
+
+PLUGINS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
+
+$(STAMP): pyproject.toml requirements/lock.txt $(wildcard plugins/*/pyproject.toml) Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --python $(BIN)/python -c requirements/lock.txt -e ".[$(EXTRAS)]" $(addprefix -e ,$(PLUGINS))
+	@touch $(STAMP)
+
+# fairseq2's native data library links the system libsndfile (the soundfile wheel bundles its own).
+system-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libsndfile.so.1 '; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq libsndfile1 >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq libsndfile1 >/dev/null)); \
+	  else echo "note: libsndfile1 is missing; the fairseq2 data backend tests will be skipped (install libsndfile1)"; fi; \
+	fi
+
+install: $(STAMP) system-deps
+
+quickstart: install
+	$(BIN)/flamkit quickstart
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not slurm and not corpus" $(PYTEST_ARGS)
+
+# Re-pin the tested set after changing pyproject ranges (review the diff before committing).
+lock: install
+	$(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable | grep -v '^-e' > requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) build *.egg-info
