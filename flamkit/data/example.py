@@ -1,0 +1,87 @@
+"""The unit every data source emits and every augmenter transforms.
+
+An :class:`Example` is one clip of mono audio plus what is known about it: a caption and tags
+(audio-text corpora) and/or timed events (SED). Frame labels are not stored: they are derived for
+whatever frame count L the model uses, from each event's activity at ``ACTIVITY_RATE`` Hz or from
+its segments, so one dataset serves L=32 and L=128 alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ACTIVITY_RATE = 50  # Hz: the resolution of A-weighted RMS relabelling (C.4: hop 1200 at 48 kHz)
+
+
+@dataclass
+class Event:
+    """One labelled sound event inside a clip.
+
+    ``segments`` are (onset, offset) seconds where the event is active. ``activity`` (optional) is
+    the finer per-50-Hz-frame activity after loudness relabelling; when present it is the truth and
+    ``segments`` are its runs.
+    """
+
+    text: str
+    segments: list[tuple[float, float]]
+    activity: np.ndarray | None = None
+
+    def frame_mask(self, num_frames: int, duration: float) -> np.ndarray:
+        """[L] bool: frame l (covering [l, l+1) * duration / L) is active if the event is active in any part of it."""
+        if self.activity is not None and len(self.activity):
+            return activity_to_frames(self.activity, num_frames, duration)
+        return segments_to_frames(self.segments, num_frames, duration)
+
+
+@dataclass
+class Example:
+    """A clip and its annotations. ``key`` names where it came from, for error messages."""
+
+    audio: np.ndarray  # float32 [T], mono
+    sample_rate: int
+    key: str
+    source: str = ""
+    caption: str | None = None
+    tags: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / float(self.sample_rate)
+
+
+def segments_to_frames(segments: list[tuple[float, float]], num_frames: int, duration: float) -> np.ndarray:
+    """[L] bool from (onset, offset) seconds: a frame is positive if an active segment overlaps it.
+
+    Any overlap counts (the DCASE convention of flooring onsets and ceiling offsets), so a short
+    event is never lost between frames.
+    """
+    mask = np.zeros(num_frames, dtype=bool)
+    hop = duration / num_frames
+    for onset, offset in segments:
+        onset, offset = max(0.0, float(onset)), min(duration, float(offset))
+        if offset <= onset:
+            continue
+        first = int(np.floor(onset / hop))
+        last = int(np.ceil(offset / hop))  # exclusive
+        mask[max(0, first) : min(num_frames, last)] = True
+    return mask
+
+
+def activity_to_frames(activity: np.ndarray, num_frames: int, duration: float) -> np.ndarray:
+    """[L] bool from a bool activity sampled at ACTIVITY_RATE: positive if any active sample falls in the frame."""
+    activity = np.asarray(activity, dtype=bool)
+    t = (np.arange(len(activity)) + 0.5) / ACTIVITY_RATE  # centre of each activity frame
+    idx = np.minimum((t / duration * num_frames).astype(np.int64), num_frames - 1)
+    mask = np.zeros(num_frames, dtype=bool)
+    np.logical_or.at(mask, idx[activity], True)
+    return mask
+
+
+def activity_to_segments(activity: np.ndarray, rate: float = ACTIVITY_RATE) -> list[tuple[float, float]]:
+    """Runs of True in ``activity`` as (onset, offset) seconds."""
+    a = np.concatenate([[False], np.asarray(activity, dtype=bool), [False]])
+    edges = np.flatnonzero(a[1:] != a[:-1])
+    return [(s / rate, e / rate) for s, e in zip(edges[::2], edges[1::2])]

@@ -1,0 +1,131 @@
+"""The FLAM objectives as plain functions (paper eqs. 1, 2, 4-5 and 10).
+
+These are the single-process definitions; :mod:`flamkit.distributed` computes the same values
+across ranks. Every function takes already L2-normalised embeddings and *exponentiated* scales,
+so the caller decides how scales are parameterised (global scalar, per-text MLP, ...).
+
+Conventions shared by :func:`sed_loss` and :func:`prior_loss`:
+
+* ``text_ids[k] == -1`` marks a padding slot: it takes no part in the loss.
+* Slots that share an id describe the same text: only the first such slot counts (the union of the
+  batch's descriptions, §3.1), so duplicates neither double the negatives nor the normaliser.
+* ``event_ids[i, e] == -1`` marks a padding event; ``event_masks[i, e, l]`` is True where event ``e``
+  of clip ``i`` is active at frame ``l``.
+* ``z[i, k, l] = +1`` iff clip ``i`` has an event whose id equals ``text_ids[k]`` and that event is
+  active at frame ``l``; otherwise ``-1``. An event whose id is in no slot is never a positive.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["clip_loss", "siglip_loss", "sed_loss", "prior_loss", "unique_slots", "frame_targets"]
+
+
+def _compute_dtype(*tensors: Tensor) -> torch.dtype:
+    """float64 stays float64 (for checks); half precisions are upcast to float32 for the reductions."""
+    return torch.float64 if any(t.dtype == torch.float64 for t in tensors) else torch.float32
+
+
+def clip_loss(audio: Tensor, text: Tensor, logit_scale: Tensor | float) -> Tensor:
+    """Symmetric InfoNCE over the B x B similarity matrix (eq. 1); pairs are on the diagonal."""
+    if audio.shape != text.shape or audio.dim() != 2:
+        raise ValueError(f"clip_loss wants audio and text of one shape [B, d]; got {tuple(audio.shape)} and {tuple(text.shape)}")
+    dtype = _compute_dtype(audio, text)
+    logits = logit_scale * (audio.to(dtype) @ text.to(dtype).T)
+    labels = torch.arange(audio.shape[0], device=audio.device)
+    return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+
+
+def siglip_loss(audio: Tensor, text: Tensor, logit_scale: Tensor | float, logit_bias: Tensor | float) -> Tensor:
+    """Sigmoid pair loss (eq. 2): the sum over all B x B pairs divided by B."""
+    if audio.shape != text.shape or audio.dim() != 2:
+        raise ValueError(f"siglip_loss wants audio and text of one shape [B, d]; got {tuple(audio.shape)} and {tuple(text.shape)}")
+    dtype = _compute_dtype(audio, text)
+    logits = logit_scale * (audio.to(dtype) @ text.to(dtype).T) + logit_bias
+    z = 2.0 * torch.eye(audio.shape[0], device=audio.device, dtype=dtype) - 1.0
+    return -F.logsigmoid(z * logits).sum() / audio.shape[0]
+
+
+def unique_slots(text_ids: Tensor) -> Tensor:
+    """[K] bool: True for the first slot of each distinct non-padding id."""
+    valid = text_ids != -1
+    same = text_ids[:, None] == text_ids[None, :]
+    earlier = torch.ones_like(same).tril(diagonal=-1)  # earlier[k, j]: j < k
+    has_earlier_twin = (same & earlier & valid[None, :]).any(dim=1)
+    return valid & ~has_earlier_twin
+
+
+def frame_targets(text_ids: Tensor, event_ids: Tensor, event_masks: Tensor) -> Tensor:
+    """[B, K, L] bool: the positives z = +1 of §3.1 for every slot (padding slots are all False)."""
+    if event_ids.dim() != 2 or event_masks.dim() != 3 or event_masks.shape[:2] != event_ids.shape:
+        raise ValueError(
+            f"event_ids must be [B, E] and event_masks [B, E, L]; got {tuple(event_ids.shape)} and {tuple(event_masks.shape)}"
+        )
+    real = event_ids != -1
+    match = (event_ids[:, :, None] == text_ids[None, None, :]) & real[:, :, None] & (text_ids != -1)[None, None, :]
+    # [B,E,K] x [B,E,L] -> [B,K,L]: a slot is positive at a frame if any matching event is active there.
+    hits = torch.einsum("bek,bel->bkl", match.to(torch.float32), event_masks.to(torch.float32))
+    return hits > 0
+
+
+def sed_loss(
+    frames: Tensor,
+    texts: Tensor,
+    text_ids: Tensor,
+    scale: Tensor,
+    bias: Tensor,
+    event_ids: Tensor,
+    event_masks: Tensor,
+    *,
+    detach_bias: bool = True,
+) -> Tensor:
+    """Frame-wise sigmoid loss with per-text logit scale and bias (eqs. 4-5).
+
+    ``frames`` [B, L, d] and ``texts`` [K, d] are L2-normalised; ``scale`` [K] > 0 and ``bias`` [K].
+    Returns the mean over B x K_unique x L of ``-log sigmoid(z * (scale_k cos(f_il, t_k) + bias_k))``.
+
+    ``bias`` receives no gradient (§3.2: the bias is fitted by :func:`prior_loss` alone). The
+    scalar-bias ablation of C.9 trains its bias through this loss: pass ``detach_bias=False``.
+    """
+    B, L, d = frames.shape
+    K = texts.shape[0]
+    if texts.shape[1] != d or text_ids.shape != (K,) or scale.shape != (K,) or bias.shape != (K,):
+        raise ValueError(
+            f"sed_loss shapes disagree: frames {tuple(frames.shape)}, texts {tuple(texts.shape)}, "
+            f"text_ids {tuple(text_ids.shape)}, scale {tuple(scale.shape)}, bias {tuple(bias.shape)}"
+        )
+    if event_masks.shape[0] != B or event_masks.shape[-1] != L:
+        raise ValueError(f"event_masks must be [B={B}, E, L={L}]; got {tuple(event_masks.shape)}")
+    dtype = _compute_dtype(frames, texts, scale, bias)
+    keep = unique_slots(text_ids)
+    n_unique = int(keep.sum())
+    if n_unique == 0:
+        # Nothing to classify; keep the graph so every rank runs the same backward.
+        return (frames.sum() + texts.sum() + scale.sum()).to(dtype) * 0.0
+    z = frame_targets(text_ids, event_ids, event_masks).to(dtype) * 2.0 - 1.0  # [B, K, L]
+    b = bias.detach() if detach_bias else bias
+    cos = torch.einsum("bld,kd->bkl", frames.to(dtype), texts.to(dtype))
+    logits = scale.to(dtype)[None, :, None] * cos + b.to(dtype)[None, :, None]
+    per_pair = -F.logsigmoid(z * logits) * keep.to(dtype)[None, :, None]
+    return per_pair.sum() / (B * n_unique * L)
+
+
+def prior_loss(bias: Tensor, text_ids: Tensor, event_ids: Tensor, event_masks: Tensor) -> Tensor:
+    """Binary cross-entropy of sigmoid(bias_k) against zbar_k, the batch's positive fraction (eq. 10).
+
+    zbar_k is the fraction of (clip, frame) pairs labelled +1 for text k over all B clips and L
+    frames; the mean runs over the batch's unique texts (padding and duplicates excluded).
+    """
+    B, _, L = event_masks.shape
+    keep = unique_slots(text_ids)
+    n_unique = int(keep.sum())
+    dtype = _compute_dtype(bias)
+    if n_unique == 0:
+        return bias.sum().to(dtype) * 0.0
+    zbar = frame_targets(text_ids, event_ids, event_masks).to(dtype).sum(dim=(0, 2)) / (B * L)  # [K]
+    b = bias.to(dtype)
+    per_text = -(zbar * F.logsigmoid(b) + (1.0 - zbar) * F.logsigmoid(-b))
+    return (per_text * keep.to(dtype)).sum() / n_unique
