@@ -3,6 +3,7 @@
 :func:`flamkit.plugins.load_core` imports this once; a new core component module is added here.
 """
 
-# fmt: off
-# (modules are added here as they land)
-# fmt: on
+import flamkit.losses.heads  # noqa: F401
+import flamkit.models.heads  # noqa: F401
+import flamkit.models.text.hf  # noqa: F401
+import flamkit.train.optim  # noqa: F401

@@ -140,7 +140,11 @@ LOSSES: Registry = Registry("loss", "loss heads combined with weights into the t
 DATA_SOURCES: Registry = Registry("data_source", "datasets of training/evaluation examples")
 AUGMENTERS: Registry = Registry("augmenter", "example -> example transforms (mixing, degradation, captions)")
 EVAL_TASKS: Registry = Registry("eval_task", "evaluation tasks writing metrics")
+OPTIMIZERS: Registry = Registry("optimizer", "optimizers built from the model's parameter groups")
+SCHEDULES: Registry = Registry("schedule", "learning-rate schedules")
 
 REGISTRIES: dict[str, Registry] = {
-    r.kind: r for r in (AUDIO_ENCODERS, TEXT_ENCODERS, HEADS, LOSSES, DATA_SOURCES, AUGMENTERS, EVAL_TASKS)
+    r.kind: r for r in (
+        AUDIO_ENCODERS, TEXT_ENCODERS, HEADS, LOSSES, DATA_SOURCES, AUGMENTERS, EVAL_TASKS, OPTIMIZERS, SCHEDULES
+    )
 }

