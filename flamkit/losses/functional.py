@@ -49,6 +49,22 @@ def siglip_loss(audio: Tensor, text: Tensor, logit_scale: Tensor | float, logit_
     return -F.logsigmoid(z * logits).sum() / audio.shape[0]
 
 
+def _check_events(fn: str, text_ids: Tensor, event_ids: Tensor, event_masks: Tensor, B: int | None = None, L: int | None = None) -> None:
+    """Shape and dtype checks shared by the label-using functions; the message says which argument is wrong."""
+    if text_ids.dim() != 1 or text_ids.is_floating_point():
+        raise ValueError(f"{fn}: text_ids must be an int64 [K] tensor (-1 = padding slot); got {text_ids.dtype} {tuple(text_ids.shape)}")
+    if event_ids.dim() != 2 or event_ids.is_floating_point():
+        raise ValueError(f"{fn}: event_ids must be an int64 [B, E] tensor (-1 = padding event); got {event_ids.dtype} {tuple(event_ids.shape)}")
+    if event_masks.dim() != 3 or event_masks.shape[:2] != event_ids.shape:
+        raise ValueError(
+            f"{fn}: event_masks must be [B, E, L] with [B, E] = event_ids.shape {tuple(event_ids.shape)}; got {tuple(event_masks.shape)}"
+        )
+    if B is not None and event_ids.shape[0] != B:
+        raise ValueError(f"{fn}: event_ids must have one row per clip (B={B}); got {tuple(event_ids.shape)}")
+    if L is not None and event_masks.shape[2] != L:
+        raise ValueError(f"{fn}: event_masks must have L={L} frames like frames [B, L, d]; got {tuple(event_masks.shape)}")
+
+
 def unique_slots(text_ids: Tensor) -> Tensor:
     """[K] bool: True for the first slot of each distinct non-padding id."""
     valid = text_ids != -1
@@ -60,10 +76,7 @@ def unique_slots(text_ids: Tensor) -> Tensor:
 
 def frame_targets(text_ids: Tensor, event_ids: Tensor, event_masks: Tensor) -> Tensor:
     """[B, K, L] bool: the positives z = +1 of §3.1 for every slot (padding slots are all False)."""
-    if event_ids.dim() != 2 or event_masks.dim() != 3 or event_masks.shape[:2] != event_ids.shape:
-        raise ValueError(
-            f"event_ids must be [B, E] and event_masks [B, E, L]; got {tuple(event_ids.shape)} and {tuple(event_masks.shape)}"
-        )
+    _check_events("frame_targets", text_ids, event_ids, event_masks)
     real = event_ids != -1
     match = (event_ids[:, :, None] == text_ids[None, None, :]) & real[:, :, None] & (text_ids != -1)[None, None, :]
     # [B,E,K] x [B,E,L] -> [B,K,L]: a slot is positive at a frame if any matching event is active there.
@@ -90,15 +103,16 @@ def sed_loss(
     ``bias`` receives no gradient (§3.2: the bias is fitted by :func:`prior_loss` alone). The
     scalar-bias ablation of C.9 trains its bias through this loss: pass ``detach_bias=False``.
     """
+    if frames.dim() != 3:
+        raise ValueError(f"sed_loss: frames must be [B, L, d] frame embeddings; got {tuple(frames.shape)}")
     B, L, d = frames.shape
+    if texts.dim() != 2 or texts.shape[1] != d:
+        raise ValueError(f"sed_loss: texts must be [K, d={d}] (d as in frames {tuple(frames.shape)}); got {tuple(texts.shape)}")
     K = texts.shape[0]
-    if texts.shape[1] != d or text_ids.shape != (K,) or scale.shape != (K,) or bias.shape != (K,):
-        raise ValueError(
-            f"sed_loss shapes disagree: frames {tuple(frames.shape)}, texts {tuple(texts.shape)}, "
-            f"text_ids {tuple(text_ids.shape)}, scale {tuple(scale.shape)}, bias {tuple(bias.shape)}"
-        )
-    if event_masks.shape[0] != B or event_masks.shape[-1] != L:
-        raise ValueError(f"event_masks must be [B={B}, E, L={L}]; got {tuple(event_masks.shape)}")
+    for name, t in (("text_ids", text_ids), ("scale", scale), ("bias", bias)):
+        if t.shape != (K,):
+            raise ValueError(f"sed_loss: {name} must be [K={K}], one per text slot; got {tuple(t.shape)}")
+    _check_events("sed_loss", text_ids, event_ids, event_masks, B=B, L=L)
     dtype = _compute_dtype(frames, texts, scale, bias)
     keep = unique_slots(text_ids)
     n_unique = int(keep.sum())
@@ -119,6 +133,9 @@ def prior_loss(bias: Tensor, text_ids: Tensor, event_ids: Tensor, event_masks: T
     zbar_k is the fraction of (clip, frame) pairs labelled +1 for text k over all B clips and L
     frames; the mean runs over the batch's unique texts (padding and duplicates excluded).
     """
+    _check_events("prior_loss", text_ids, event_ids, event_masks)
+    if bias.shape != text_ids.shape:
+        raise ValueError(f"prior_loss: bias must be [K={text_ids.shape[0]}], one per text slot like text_ids; got {tuple(bias.shape)}")
     B, _, L = event_masks.shape
     keep = unique_slots(text_ids)
     n_unique = int(keep.sum())
