@@ -65,6 +65,15 @@ def _prepare(scores: FrameScores, ground_truth: GroundTruth, durations: dict[str
     unknown = sorted(present - classes)
     if unknown:
         raise ValueError(f"ground-truth labels that are not scored classes: {unknown[:10]} (sanitize_ground_truth(classes=...) excludes and reports them)")
+    for f, events in ground_truth.items():
+        last: dict[str, float] = {}
+        for onset, offset, label in sorted(events, key=lambda e: (e[2], e[0])):
+            if label in last and onset <= last[label]:
+                raise ValueError(
+                    f"{f!r}: overlapping or touching {label!r} events (at {onset} s); "
+                    "run sanitize_ground_truth first, which merges them and reports it"
+                )
+            last[label] = offset
     excluded = [c for c in scores.classes if c not in present]
     kept = [c for c in scores.classes if c in present]
     if not kept:

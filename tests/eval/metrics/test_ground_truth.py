@@ -130,3 +130,16 @@ def test_read_durations(tmp_path):
     assert read_durations(p) == {"a.wav": 10.0, "b.wav": 7.5}
     with pytest.raises(GroundTruthError, match=r"d2\.tsv:1: duration -1\.0"):
         read_durations(write(tmp_path, "a.wav\t-1\n", "d2.tsv"))
+
+
+def test_measure_durations_from_audio_headers(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from flamkit.eval.metrics.ground_truth import measure_durations
+
+    sf.write(tmp_path / "a.wav", np.zeros(16000 * 3 // 2, dtype=np.float32), 16000)
+    assert measure_durations({"a.wav": tmp_path / "a.wav"}) == {"a.wav": 1.5}
+    (tmp_path / "bad.wav").write_bytes(b"not audio")
+    with pytest.raises(GroundTruthError, match="cannot read audio header for 'bad.wav'"):
+        measure_durations({"bad.wav": tmp_path / "bad.wav"})

@@ -153,6 +153,11 @@ def test_mismatched_files_and_unknown_labels_raise():
     bad[fs.files[0]] = bad[fs.files[0]] + [(0.0, 1.0, "not a class")]
     with pytest.raises(ValueError, match="not a class"):
         psds(fs, bad, durations)
+    touching = dict(gt)
+    touching[fs.files[0]] = [(0.0, 1.0, "class 0"), (1.0, 2.0, "class 0")]
+    for engine in ("native", "sed_scores_eval"):
+        with pytest.raises(ValueError, match="touching 'class 0' events"):
+            psds(fs, touching, durations, engine=engine)
     with pytest.raises(ValueError, match="unknown engine"):
         psds(fs, gt, durations, engine="fast")
 
