@@ -3,8 +3,8 @@
 FLAM (§3, C.5) starts from LAION-CLAP's HTSAT and takes its frame embeddings from the layer before
 the classifier: the "latent" token-semantic map that LAION-CLAP returns as ``fine_grained_embedding``.
 This module reproduces that path so LAION-CLAP / FLAM-Global checkpoints load into it
-(:mod:`flamkit.models.audio.laion_clap`), while the Swin blocks themselves are timm's
-(``SwinTransformerStage``, NHWC), which are faster than the original code and maintained.
+(:mod:`flamkit.models.audio.laion_clap`), while the Swin blocks themselves are timm's maintained
+``SwinTransformerStage`` (NHWC); the tests check them against a naive LAION-style block.
 
 The path of a 10 s, 48 kHz clip (tiny; ``B`` clips):
 
