@@ -3,7 +3,9 @@
 One mixture, reproducible from ``(seed, index)`` alone (``numpy.random.default_rng([seed, index])``,
 so it does not depend on which mixtures were made before or in which process):
 
-1. **Background.** One clip drawn uniformly. Longer than the mixture: a random crop. Shorter: looped
+1. **Background.** One clip drawn uniformly. Longer than the mixture: a random crop (starting on the
+   20 ms frame grid when the hop is a whole number of samples, so that the clip's frame loudness is
+   computed once and reused). Shorter: looped
    from a random start, with a ``fade_s`` linear cross-fade at each seam. No backgrounds: silence.
 2. **Events.** ``N ~ U{min_events..max_events}``. For each, a pool is drawn by ``pool_weights``
    (80/20 sound effects / general audio); an empty pool falls back to the non-empty ones and is counted
@@ -45,9 +47,10 @@ from typing import Sequence
 
 import numpy as np
 
-from flamkit.data.example import Event, Example, activity_to_segments
+from flamkit.data.example import Event, activity_to_segments
 from flamkit.data.synth.clips import Clip, ClipError
 from flamkit.data.synth.loudness import AWeightedLoudness, GainSolution, active_loudness_db, solve_gain_db
+from flamkit.data.synth.mixture import Mixture, PlacedEvent, apply_fades, loop_to_length
 from flamkit.data.synth.relabel import fill_gaps, smooth_activity
 
 
@@ -104,122 +107,6 @@ class SynthConfig:
         return self
 
 
-@dataclass
-class PlacedEvent:
-    """One event clip as placed in a mixture (several pieces when split or repeated)."""
-
-    text: str
-    clip_key: str
-    pool: str
-    mode: str  # drawn: single | split | repeat
-    realized_mode: str  # after the fallbacks of step 3
-    pieces: list[tuple[int, int]]  # (onset sample, length)
-    offset_db: float  # drawn loudness offset over the background
-    gain_db: float = 0.0  # applied to the clip, before the mixture scale
-    achieved_offset_db: float = 0.0  # == offset_db unless the gain solve was inexact
-    exact: bool = True
-    frames: tuple[int, int] = (0, 0)  # footprint [first, last) on the activity grid
-    activity: np.ndarray | None = field(default=None, repr=False)  # gated (pre-smoothing) activity
-    audio: list[np.ndarray] = field(default_factory=list, repr=False)  # faded pieces at unit gain
-    power: np.ndarray | None = field(default=None, repr=False)  # unit-gain A-weighted frame power
-
-
-@dataclass
-class Mixture:
-    audio: np.ndarray
-    sample_rate: int
-    seed: int
-    index: int
-    events: list[Event]
-    placed: list[PlacedEvent]
-    n_requested: int
-    background_key: str | None
-    background_gain_db: float
-    reference_db: float  # background loudness the offsets refer to (before the mixture scale)
-    scale_db: float  # peak-safety scale applied to everything (<= 0)
-    stats: Counter
-    problems: list[str] = field(default_factory=list)  # bad clips met, by name
-    background_stem: np.ndarray | None = field(default=None, repr=False)
-    event_stems: list[np.ndarray] | None = field(default=None, repr=False)  # one per ``placed``
-
-    @property
-    def key(self) -> str:
-        return f"synth/{self.seed}/{self.index}"
-
-    @property
-    def caption(self) -> str:
-        """The descriptions in order of first onset, e.g. ``"dog barking; door slam"``."""
-        return "; ".join(e.text for e in sorted(self.events, key=lambda e: e.segments[0][0]))
-
-    def to_example(self) -> Example:
-        return Example(audio=self.audio, sample_rate=self.sample_rate, key=self.key,
-                       source="sed_synthetic", events=self.events)
-
-    def metadata(self) -> dict:
-        """JSON-able description of the mixture (labels, placement, gains) for sidecars and manifests."""
-        return {
-            "key": self.key,
-            "seed": self.seed,
-            "index": self.index,
-            "duration_s": len(self.audio) / self.sample_rate,
-            "sample_rate": self.sample_rate,
-            "caption": self.caption,
-            "events": [{"text": e.text, "segments": [[round(float(a), 4), round(float(b), 4)] for a, b in e.segments]}
-                       for e in self.events],
-            "background": self.background_key,
-            "background_gain_db": round(self.background_gain_db, 3),
-            "reference_db": round(self.reference_db, 3),
-            "scale_db": round(self.scale_db, 3),
-            "n_requested": self.n_requested,
-            "placed": [{"text": p.text, "clip": p.clip_key, "pool": p.pool, "mode": p.mode,
-                        "realized_mode": p.realized_mode,
-                        "pieces_s": [[round(o / self.sample_rate, 4), round((o + n) / self.sample_rate, 4)]
-                                     for o, n in p.pieces],
-                        "offset_db": round(p.offset_db, 3), "gain_db": round(p.gain_db, 3),
-                        "achieved_offset_db": round(p.achieved_offset_db, 3)} for p in self.placed],
-            "stats": dict(self.stats),
-            "problems": list(self.problems),
-        }
-
-
-def apply_fades(x: np.ndarray, n_fade: int) -> np.ndarray:
-    """A float32 copy of ``x`` with linear fade-in/out of ``n_fade`` samples (at most half its length)."""
-    y = np.array(x, dtype=np.float32, copy=True)
-    n = min(int(n_fade), len(y) // 2)
-    if n > 0:
-        ramp = (np.arange(n, dtype=np.float32) + 0.5) / n
-        y[:n] *= ramp
-        y[len(y) - n :] *= ramp[::-1]
-    return y
-
-
-def loop_to_length(x: np.ndarray, n: int, start: int, n_xfade: int) -> np.ndarray:
-    """``x`` played from ``start`` and looped to ``n`` samples, with linear cross-fades at the seams."""
-    x = np.asarray(x, dtype=np.float32)
-    xf = min(int(n_xfade), len(x) // 4)
-    out = np.zeros(n, dtype=np.float32)
-    first = x[start:]
-    m = min(n, len(first))
-    out[:m] = first[:m]
-    pos = m
-    if xf > 0:
-        ramp = (np.arange(xf, dtype=np.float32) + 0.5) / xf
-    while pos < n:
-        if xf > 0 and pos >= xf:  # overlap the next copy's head with the current tail
-            pos -= xf
-            out[pos : pos + xf] *= ramp[::-1]
-            head = x[:xf] * ramp
-            out[pos : pos + xf] += head[: n - pos]
-            m = min(n - pos - xf, len(x) - xf)
-            out[pos + xf : pos + xf + m] = x[xf : xf + m]
-            pos += xf + m
-        else:
-            m = min(n - pos, len(x))
-            out[pos : pos + m] = x[:m]
-            pos += m
-    return out
-
-
 class MixtureSynthesizer:
     """Synthesises SED mixtures on the fly or for rendering; ``synth(index)`` gives an ``Example``.
 
@@ -255,6 +142,7 @@ class MixtureSynthesizer:
         self.grid = self.meter.grid
         self.n_samples = int(round(cfg.duration_s * cfg.sample_rate))
         self.n_frames = self.grid.num_frames(self.n_samples)
+        self._bg_power_cache: dict[str, np.ndarray] = {}  # background key -> frame power of the whole clip
         self._pool_names = list(cfg.pool_weights)
         self._pool_p = np.array([cfg.pool_weights[p] for p in self._pool_names], dtype=np.float64)
 
@@ -273,25 +161,54 @@ class MixtureSynthesizer:
             mix.problems.append(str(exc))
             return None
 
-    def _background(self, rng: np.random.Generator, mix: _Work) -> np.ndarray:
+    def _background(self, rng: np.random.Generator, mix: _Work) -> tuple[np.ndarray, np.ndarray]:
+        """The background canvas and its A-weighted frame power."""
         n = self.n_samples
         if not self.backgrounds:
             mix.stats["no_background"] += 1
-            return np.zeros(n, dtype=np.float32)
+            return np.zeros(n, dtype=np.float32), np.zeros(self.n_frames)
         for _ in range(self.config.load_retries):
             clip = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
             audio = self._load(clip, mix)
             if audio is None:
                 continue
             mix.background_key = clip.key
+            hop = self.grid.hop
+            if len(audio) >= n and hop == int(hop):
+                # crop on the frame grid, so the frame power of the whole clip (computed once) serves
+                start = int(rng.integers(0, (len(audio) - n) // int(hop) + 1)) * int(hop)
+                bg = np.array(audio[start : start + n], dtype=np.float32)
+                return bg, self._crop_power(clip.key, audio, bg, start // int(hop))
             if len(audio) >= n:
                 start = int(rng.integers(0, len(audio) - n + 1))
-                return np.array(audio[start : start + n], dtype=np.float32)
-            mix.stats["background_looped"] += 1
-            start = int(rng.integers(0, len(audio)))
-            return loop_to_length(audio, n, start, round(self.config.fade_s * self.config.sample_rate))
+                bg = np.array(audio[start : start + n], dtype=np.float32)
+            else:
+                mix.stats["background_looped"] += 1
+                start = int(rng.integers(0, len(audio)))
+                bg = loop_to_length(audio, n, start, round(self.config.fade_s * self.config.sample_rate))
+            return bg, self.meter.frame_power(bg, 0, self.n_frames)
         raise ClipError(f"{self.config.load_retries} background clips in a row could not be loaded: "
                         + "; ".join(mix.problems[-3:]))
+
+    def _crop_power(self, key: str, audio: np.ndarray, bg: np.ndarray, first: int) -> np.ndarray:
+        """Frame power of a grid-aligned crop starting at clip frame ``first``: interior frames are the
+        clip's own (identical windows); the few frames whose window runs past the crop, where the crop
+        is zero-padded, are recomputed."""
+        whole = self._bg_power_cache.get(key)
+        if whole is None:
+            whole = self.meter.frame_power(audio, 0, self.grid.num_frames(len(audio)))
+            if len(self._bg_power_cache) >= 4096:
+                self._bg_power_cache.pop(next(iter(self._bg_power_cache)))
+            self._bg_power_cache[key] = whole
+        power = np.array(whole[first : first + self.n_frames], dtype=np.float64)
+        starts = self.grid.starts(0, self.n_frames)
+        head = int(np.sum(starts < 0))
+        tail = int(np.sum(starts + self.grid.window > self.n_samples))
+        if head:
+            power[:head] = self.meter.frame_power(bg, 0, head)
+        if tail:
+            power[-tail:] = self.meter.frame_power(bg, self.n_frames - tail, tail)
+        return power
 
     def _draw_event(self, rng: np.random.Generator, mix: _Work) -> tuple[Clip, str, np.ndarray] | None:
         for _ in range(self.config.load_retries):
@@ -424,8 +341,7 @@ class MixtureSynthesizer:
         cfg = self.config
         rng = np.random.default_rng([self.seed, int(index)])
         mix = _Work(self.n_frames)
-        bg = self._background(rng, mix)
-        bg_power = self.meter.frame_power(bg, 0, self.n_frames)
+        bg, bg_power = self._background(rng, mix)
         n_requested = int(rng.integers(cfg.min_events, cfg.max_events + 1))
         n_fade = int(round(cfg.fade_s * cfg.sample_rate))
         placed: list[PlacedEvent] = []

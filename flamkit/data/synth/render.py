@@ -35,7 +35,7 @@ from typing import Any, Iterable, Sequence
 import soundfile as sf
 
 from flamkit.data.manifest import Manifest, read_manifest
-from flamkit.data.synth.clips import AudioCache, FileClip
+from flamkit.data.synth.clips import AudioCache
 from flamkit.data.synth.mixer import MixtureSynthesizer, SynthConfig, config_dict
 from flamkit.data.synth.pools import clips_from_rows, split_pool
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from flamkit.data.embedded import EMBEDDED_BACKGROUNDS, EMBEDDED_EVENTS, make_background, make_event
+from flamkit.data.embedded import EMBEDDED_BACKGROUNDS, EMBEDDED_EVENTS, make_event
 
 SR = 16000
 
@@ -34,15 +34,6 @@ def test_every_type_generates_valid_varied_audio(sr):
         np.testing.assert_array_equal(again, a)
     with pytest.raises(KeyError, match="unknown embedded event type"):
         make_event("nope", np.random.default_rng(0), sr)
-
-
-def test_backgrounds():
-    for name in EMBEDDED_BACKGROUNDS:
-        x = make_background(name, np.random.default_rng(0), SR, 3.0)
-        assert len(x) == 3 * SR and np.isfinite(x).all() and np.max(np.abs(x)) == pytest.approx(0.9, abs=1e-5)
-        # a background is a texture: no 0.5 s stretch is near-silent
-        rms = np.sqrt(np.mean(x.reshape(6, -1) ** 2, axis=1))
-        assert rms.min() > 0.05 * rms.max(), name
 
 
 def _features(x):

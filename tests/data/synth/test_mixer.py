@@ -7,7 +7,7 @@ import pytest
 from flamkit.data.example import ACTIVITY_RATE, Example
 from flamkit.data.synth.clips import ArrayClip, ClipError, FileClip
 from flamkit.data.synth.loudness import active_loudness_db
-from flamkit.data.synth.mixer import MixtureSynthesizer, SynthConfig, apply_fades, loop_to_length
+from flamkit.data.synth.mixer import MixtureSynthesizer, SynthConfig
 from flamkit.data.synth.relabel import smooth_activity
 
 from .conftest import SR, make_background_pool, make_event_pool
@@ -175,19 +175,6 @@ def test_fades_on_every_piece():
         np.testing.assert_allclose(stem[o + nf : o + n - nf], src_piece[nf:-nf], rtol=1e-4, atol=1e-6)
 
 
-def test_apply_fades_and_loop():
-    x = np.ones(100, np.float32)
-    y = apply_fades(x, 10)
-    assert y[0] == pytest.approx(0.05) and y[9] == pytest.approx(0.95) and y[10] == 1 and y[-1] == pytest.approx(0.05)
-    assert apply_fades(np.ones(6, np.float32), 10).max() <= 1.0  # fade capped at half the piece
-    x = np.arange(1, 101, dtype=np.float32)
-    out = loop_to_length(x, 350, 30, 0)
-    np.testing.assert_array_equal(out[:70], x[30:])
-    np.testing.assert_array_equal(out[70:170], x)
-    xf = loop_to_length(np.ones(100, np.float32), 1000, 10, 8)
-    np.testing.assert_allclose(xf, 1.0, atol=1e-6)  # linear cross-fades of a constant stay constant
-
-
 def test_short_background_is_looped_and_long_is_cropped():
     sr = SR
     rng = np.random.default_rng(0)
@@ -304,3 +291,18 @@ def test_label_overlap_counts_gap_filling_of_the_same_description():
         m = s.render(i, stems=True)
         check_mixture(s, m, s.config)
         assert label_overlap(m) <= 1
+
+
+@pytest.mark.parametrize("sr", [16000, 48000])
+def test_cached_background_crop_power_equals_direct(sr):
+    bgs = make_background_pool(sr)
+    s = MixtureSynthesizer(make_event_pool(sr, n=3), bgs, SynthConfig(sample_rate=sr), seed=0)
+    rng = np.random.default_rng(0)
+    hop = int(s.grid.hop)
+    for clip in bgs[:2]:
+        audio = clip.load(sr)
+        for _ in range(5):
+            first = int(rng.integers(0, (len(audio) - s.n_samples) // hop + 1))
+            bg = np.array(audio[first * hop : first * hop + s.n_samples])
+            np.testing.assert_allclose(s._crop_power(clip.key, audio, bg, first), s.meter.frame_power(bg),
+                                       rtol=1e-4, atol=1e-12)
