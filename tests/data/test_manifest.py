@@ -69,3 +69,32 @@ def test_missing_and_unknown_manifest(tmp_path):
     (tmp_path / "m.txt").write_text("x")
     with pytest.raises(ManifestError, match="unknown manifest format"):
         read_manifest(tmp_path / "m.txt")
+
+
+def _debian_sfx_writer():
+    """The debian-sfx build's own manifest writer, when the shared folder is next to the checkout."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for cand in (root.parent / "shared", root.parent.parent / "shared"):
+        script = cand / "data" / "debian-sfx" / "build_corpus.py"
+        if script.is_file():
+            spec = importlib.util.spec_from_file_location("debian_sfx_build_corpus", script)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    pytest.skip("../shared/data/debian-sfx/build_corpus.py not found next to this checkout")
+
+
+def test_reads_what_debian_sfx_writes(tmp_path, audio):
+    build = _debian_sfx_writer()
+    rows = [dict(zip(build.COLS, [str(audio), 'glass, "breaking"', "0ad-data", "CC-BY-SA-3.0", 0.8, "event", "train",
+                                  "0ad-data:/a.ogg", "ab12"])),
+            dict(zip(build.COLS, [str(audio), "wind", "0ad-data", "CC-BY-SA-3.0", 40.5, "background", "train",
+                                  "0ad-data:/w.ogg", "cd34"]))]
+    build.write_manifest(rows, str(tmp_path), "train")
+    for ext in ("jsonl", "csv"):
+        got = read_manifest(tmp_path / f"train.{ext}").rows
+        assert [(r["label"], r["kind"], r["duration_s"]) for r in got] == [
+            ('glass, "breaking"', "event", 0.8), ("wind", "background", 40.5)]
