@@ -9,8 +9,8 @@ so it does not depend on which mixtures were made before or in which process):
    from a random start, with a ``fade_s`` linear cross-fade at each seam. No backgrounds: silence.
 2. **Events.** ``N ~ U{min_events..max_events}``. For each, a pool is drawn by ``pool_weights``
    (80/20 sound effects / general audio); an empty pool falls back to the non-empty ones and is counted
-   (``stats["pool_fallback"]``). A clip is drawn uniformly in the pool and one of its descriptions
-   uniformly. A clip longer than the mixture is randomly cropped to it.
+   (``stats["pool_fallback"]``). A clip is drawn uniformly in the pool (or, with ``balance_texts``, a
+   description uniformly and then one of its clips) and one of its descriptions uniformly. A clip longer than the mixture is randomly cropped to it.
 3. **Split / repeat.** With ``split_prob`` the clip is cut into ``U{split_pieces}`` contiguous pieces,
    each at least ``min_split_s`` (fewer pieces if the clip is too short; none if fewer than 2 fit,
    counted as ``split_too_short``); with ``repeat_prob`` it is used ``U{repeat_count}`` times (fewer if
@@ -83,6 +83,9 @@ class SynthConfig:
     gain_iterations: int = 6
     skip_bad_clips: bool = True  # False: an undecodable clip raises ClipError
     load_retries: int = 5  # consecutive bad clips tolerated per draw before giving up
+    # True: a description uniformly, then one of its clips (for corpora with 150 clips of one label and
+    # 1 of another, like debian-sfx); False: clips uniformly, as the paper describes
+    balance_texts: bool = False
 
     def validate(self) -> "SynthConfig":
         def need(ok: bool, what: str) -> None:
@@ -145,6 +148,12 @@ class MixtureSynthesizer:
         self._bg_power_cache: dict[str, np.ndarray] = {}  # background key -> frame power of the whole clip
         self._pool_names = list(cfg.pool_weights)
         self._pool_p = np.array([cfg.pool_weights[p] for p in self._pool_names], dtype=np.float64)
+        self._by_text: dict[str, list[list[Clip]]] = {}  # pool -> clips grouped by first description
+        for name, clips in self.pools.items():
+            groups: dict[str, list[Clip]] = {}
+            for clip in clips:
+                groups.setdefault(clip.texts[0], []).append(clip)
+            self._by_text[name] = list(groups.values())
 
     def __call__(self, index: int) -> Example:
         return self.render(index).to_example()
@@ -220,8 +229,13 @@ class MixtureSynthesizer:
                 p = np.array([w if self.pools[q] else 0.0 for q, w in zip(self._pool_names, self._pool_p)])
                 name = self._pool_names[int(rng.choice(len(p), p=p / p.sum()))]
             mix.stats[f"pool_{name}"] += 1
-            pool = self.pools[name]
-            clip = pool[int(rng.integers(len(pool)))]
+            if self.config.balance_texts:
+                groups = self._by_text[name]  # a description uniformly, then one of its clips
+                group = groups[int(rng.integers(len(groups)))]
+                clip = group[int(rng.integers(len(group)))]
+            else:
+                pool = self.pools[name]
+                clip = pool[int(rng.integers(len(pool)))]
             text = clip.texts[int(rng.integers(len(clip.texts)))]
             audio = self._load(clip, mix)
             if audio is not None:

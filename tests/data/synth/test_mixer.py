@@ -306,3 +306,15 @@ def test_cached_background_crop_power_equals_direct(sr):
             bg = np.array(audio[first * hop : first * hop + s.n_samples])
             np.testing.assert_allclose(s._crop_power(clip.key, audio, bg, first), s.meter.frame_power(bg),
                                        rtol=1e-4, atol=1e-12)
+
+
+def test_balance_texts_draws_descriptions_uniformly(background_pool):
+    sr = SR
+    tone = (0.3 * np.sin(np.arange(sr) / sr * 2 * np.pi * 800)).astype(np.float32)
+    clips = [ArrayClip(tone, sr, ("common",), key=f"c{i}") for i in range(9)] + [ArrayClip(tone, sr, ("rare",), key="r")]
+    counts = {}
+    for balance in (False, True):
+        s = synth(clips, background_pool, balance_texts=balance, split_prob=0, repeat_prob=0, max_concurrent=10)
+        c = Counter(p.text for i in range(60) for p in s.render(i).placed)
+        counts[balance] = c["rare"] / sum(c.values())
+    assert counts[False] < 0.2 and 0.35 < counts[True] < 0.65
