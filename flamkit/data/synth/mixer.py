@@ -5,12 +5,13 @@ so it does not depend on which mixtures were made before or in which process):
 
 1. **Background.** One clip drawn uniformly. Longer than the mixture: a random crop (starting on the
    20 ms frame grid when the hop is a whole number of samples, so that the clip's frame loudness is
-   computed once and reused). Shorter: looped
-   from a random start, with a ``fade_s`` linear cross-fade at each seam. No backgrounds: silence.
+   computed once and reused). Shorter: looped from a random start, with a ``fade_s`` linear cross-fade
+   at each seam. No backgrounds: silence.
 2. **Events.** ``N ~ U{min_events..max_events}``. For each, a pool is drawn by ``pool_weights``
    (80/20 sound effects / general audio); an empty pool falls back to the non-empty ones and is counted
    (``stats["pool_fallback"]``). A clip is drawn uniformly in the pool (or, with ``balance_texts``, a
-   description uniformly and then one of its clips) and one of its descriptions uniformly. A clip longer than the mixture is randomly cropped to it.
+   description uniformly and then one of its clips) and one of its descriptions uniformly. A clip
+   longer than the mixture is randomly cropped to it.
 3. **Split / repeat.** With ``split_prob`` the clip is cut into ``U{split_pieces}`` contiguous pieces,
    each at least ``min_split_s`` (fewer pieces if the clip is too short; none if fewer than 2 fit,
    counted as ``split_too_short``); with ``repeat_prob`` it is used ``U{repeat_count}`` times (fewer if
@@ -25,7 +26,8 @@ so it does not depend on which mixtures were made before or in which process):
 6. **Gain.** Loudness is the A-weighted RMS over *active* frames (level >= ``threshold_db``; see
    :mod:`.loudness`). The background is scaled to ``background_db`` (``None`` keeps its level), then each
    event gets ``offset ~ U(gain_db)`` dB above the background's loudness, solved exactly on the event's
-   own placed, faded signal. A background with no audible frame (silence) is replaced as the reference
+   own placed, faded signal. The paper gives no absolute level, but the -70 dB gate needs one:
+   ``background_db=-40`` puts events at -34..-10 dB. A background with no audible frame (silence) is replaced as the reference
    by ``silent_background_db`` (``stats["silent_background"]``).
 7. **Peak safety.** If the sum peaks above ``peak``, the whole mixture (background and every event) is
    scaled down by one factor: relative gains are kept and nothing is limited or distorted. Since the
