@@ -48,12 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = argv[0]
     if name not in commands:
         parser.error(f"unknown command {name!r}; choose from: {', '.join(commands)}")
+    from flamkit.plugins import PluginError
+
     module = importlib.import_module(commands[name][0])
     cmd_parser = argparse.ArgumentParser(prog=f"flamkit {name}", description=commands[name][1])
     module.add_arguments(cmd_parser)
     args = cmd_parser.parse_args(argv[1:])
-    return int(module.run(args) or 0)
+    try:
+        return int(module.run(args) or 0)
+    except PluginError as exc:
+        print(f"flamkit {name}: {exc}", file=sys.stderr)
+        return 2
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -80,10 +80,27 @@ class RunConfig:
 
 
 @dataclass
+class BudgetConfig:
+    """Batch sizes and step budgets of the two training stages at one size (paper, cpu, ...).
+
+    Experiments say *which* stage they are (``train.max_steps: ${budget.flam_steps}``); the ``size``
+    group says how big that is, so every ablation runs at paper scale on SLURM or small on a laptop.
+    """
+
+    global_batch: int = 768  # FLAM-Global (C.5)
+    flam_batch: int = 512  # FLAM (C.6)
+    global_steps: int = 50000
+    flam_steps: int = 120000
+    warmup_steps: int = 3200
+
+
+@dataclass
 class FlamkitConfig:
     experiment: str = "default"
     seed: int = 0
     plugins: List[str] = field(default_factory=list)  # extra modules to import (in-repo plugins)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    flam_global: Optional[str] = None  # stage-1 run or checkpoint; FLAM experiments start from it
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: Dict[str, Component] = field(default_factory=dict)  # head label -> {name, weight, **kwargs}
     data: DataConfig = field(default_factory=DataConfig)

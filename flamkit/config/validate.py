@@ -177,6 +177,9 @@ def check_streams(cfg: DictConfig) -> list[str]:
 
 def validate(cfg: DictConfig) -> None:
     """Raise :class:`ConfigError` listing every problem in ``cfg``; return None when it is sound."""
+    from flamkit import plugins
+
+    plugins.discover(list(cfg.get("plugins") or []))
     problems: list[str] = []
     for slot, node in component_slots(cfg):
         problems.extend(check_component(slot, node))

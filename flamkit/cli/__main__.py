@@ -1,0 +1,3 @@
+from flamkit.cli import main
+
+raise SystemExit(main())

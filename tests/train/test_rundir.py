@@ -1,0 +1,38 @@
+from omegaconf import OmegaConf
+
+from flamkit.train.rundir import config_delta, config_hash, readable, run_folder
+
+
+def _cfg(**kw):
+    base = {"experiment": "e", "seed": 0, "model": {"frames": 32}, "train": {"max_steps": 10, "log_every": 5},
+            "run": {"root": "runs", "name": None}, "data": {"num_workers": 0}}
+    cfg = OmegaConf.create(base)
+    for k, v in kw.items():
+        OmegaConf.update(cfg, k, v)
+    return cfg
+
+
+def test_hash_ignores_logging_paths_and_workers():
+    a = _cfg()
+    assert config_hash(a) == config_hash(_cfg(**{"train.log_every": 99, "run.root": "/elsewhere", "data.num_workers": 8}))
+    assert config_hash(a) != config_hash(_cfg(**{"model.frames": 128}))
+    assert config_hash(a) != config_hash(_cfg(seed=1))
+
+
+def test_same_config_finds_its_folder_and_other_config_gets_another(tmp_path):
+    ref = _cfg(**{"run.root": str(tmp_path)})
+    cfg = _cfg(**{"run.root": str(tmp_path), "model.frames": 128})
+    folder = run_folder(cfg, ref)
+    assert folder.parent == tmp_path / "e" and folder.name == f"frames=128-{config_hash(cfg)}"
+    folder.mkdir(parents=True)
+    again = _cfg(**{"run.root": str(tmp_path), "model.frames": 128, "train.log_every": 1, "run.name": "renamed"})
+    assert run_folder(again, ref) == folder  # same identity -> same folder, whatever the name
+    other = run_folder(_cfg(**{"run.root": str(tmp_path), "model.frames": 64}), ref)
+    assert other != folder
+
+
+def test_delta_and_readable():
+    ref, cfg = _cfg(), _cfg(**{"model.frames": 128, "seed": 3})
+    assert config_delta(cfg, ref) == {"model.frames": 128, "seed": 3}
+    assert readable(config_delta(cfg, ref)) == "frames=128,seed=3"
+    assert readable({}) == "default"
