@@ -26,6 +26,30 @@ from flamkit.data.source import DataError
 
 RESAMPLE_QUALITY = "HQ"
 
+# Why a file is unusable, as ``DataError.reason``: ``flamkit data check`` groups problems by it.
+REASONS = {
+    "not_found": "file not found",
+    "not_a_file": "not a regular file",
+    "empty_file": "empty file (0 bytes)",
+    "unsupported_format": "format not recognised",
+    "corrupt": "corrupt or unreadable",
+    "truncated": "truncated",
+    "zero_length": "zero-length audio",
+    "non_finite": "NaN or infinite samples",
+    "silent": "all-silent audio",
+}
+
+
+def data_error(path: str, reason: str, message: str) -> DataError:
+    """A :class:`DataError` for ``path`` carrying a machine-readable ``reason`` (a key of REASONS)."""
+    err = DataError(f"{path}: {message}", path)
+    err.reason = reason  # type: ignore[attr-defined]
+    return err
+
+
+def reason_of(exc: BaseException) -> str:
+    return getattr(exc, "reason", "other")
+
 # libsndfile notes "data : 64000 (should be 31978)" in its log when a WAV's data chunk is cut short.
 _SHORT_CHUNK = re.compile(r"^\s*data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
@@ -48,23 +72,23 @@ class AudioInfo:
 
 def _not_found_or_none(path: str) -> None:
     if not os.path.exists(path):
-        raise DataError(f"{path}: file not found", path)
-    if os.path.isdir(path):
-        raise DataError(f"{path}: is a folder, not an audio file", path)
+        raise data_error(path, "not_found", "file not found")
+    if not os.path.isfile(path):
+        raise data_error(path, "not_a_file", "is a folder or special file, not an audio file")
     if os.path.getsize(path) == 0:
-        raise DataError(f"{path}: empty file (0 bytes)", path)
+        raise data_error(path, "empty_file", "empty file (0 bytes)")
 
 
 def _decode_error(path: str, exc: Exception) -> DataError:
     text = str(exc)
     if "Format not recognised" in text or "unknown format" in text.lower():
-        what = (
+        return data_error(
+            path,
+            "unsupported_format",
             "format not recognised by libsndfile (not an audio file, or a format it cannot read: "
-            f"readable formats are {', '.join(sorted(sf.available_formats()))})"
+            f"readable formats are {', '.join(sorted(sf.available_formats()))})",
         )
-    else:
-        what = f"corrupt or unreadable audio ({type(exc).__name__}: {text.strip()})"
-    return DataError(f"{path}: {what}", path)
+    return data_error(path, "corrupt", f"corrupt or unreadable audio ({type(exc).__name__}: {text.strip()})")
 
 
 def info(path: str | os.PathLike) -> AudioInfo:
@@ -83,26 +107,25 @@ def info(path: str | os.PathLike) -> AudioInfo:
         raise _decode_error(path, exc) from exc
     short = _SHORT_CHUNK.search(log or "")
     if short:
-        raise DataError(
-            f"{path}: truncated or corrupt file: the header declares {short.group(1)} bytes of audio data, "
-            f"the file holds {short.group(2)}",
+        raise data_error(
             path,
+            "truncated",
+            f"truncated or corrupt file: the header declares {short.group(1)} bytes of audio data, "
+            f"the file holds {short.group(2)}",
         )
     if meta.channels < 1 or meta.sample_rate < 1:
-        raise DataError(f"{path}: invalid header ({meta.channels} channels at {meta.sample_rate} Hz)", path)
+        raise data_error(path, "corrupt", f"invalid header ({meta.channels} channels at {meta.sample_rate} Hz)")
     return meta
 
 
 def _check_samples(path: str, data: np.ndarray) -> None:
     if data.shape[0] == 0:
-        raise DataError(f"{path}: zero-length audio (no samples)", path)
+        raise data_error(path, "zero_length", "zero-length audio (no samples)")
     finite = np.isfinite(data)
     if not finite.all():
         bad = int((~finite).sum())
         first = int(np.argwhere(~finite)[0][0])
-        raise DataError(
-            f"{path}: {bad} NaN or infinite sample(s), the first at frame {first}; re-export the file", path
-        )
+        raise data_error(path, "non_finite", f"{bad} NaN or infinite sample(s), the first at frame {first}; re-export the file")
 
 
 def downmix(data: np.ndarray) -> np.ndarray:
@@ -141,10 +164,10 @@ def load_audio(path: str | os.PathLike, sample_rate: int, mono: bool = True) -> 
     # MP3 headers estimate the length; a decode far shorter than declared means a cut-off file.
     tolerance = max(2048, meta.frames // 100)
     if data.shape[0] < meta.frames - tolerance:
-        raise DataError(
-            f"{path}: truncated or corrupt file: the header declares {meta.frames} frames, "
-            f"only {data.shape[0]} could be decoded",
+        raise data_error(
             path,
+            "truncated",
+            f"truncated or corrupt file: the header declares {meta.frames} frames, only {data.shape[0]} could be decoded",
         )
     audio = downmix(data) if mono else data
     return resample(audio, rate, sample_rate)
@@ -226,7 +249,7 @@ def iter_blocks(
     hop = block - overlap
     meta = info(path)
     if meta.frames == 0:
-        raise DataError(f"{path}: zero-length audio (no samples)", path)
+        raise data_error(path, "zero_length", "zero-length audio (no samples)")
     stream = None if meta.sample_rate == sample_rate else soxr.ResampleStream(
         meta.sample_rate, sample_rate, 1, dtype="float32", quality=RESAMPLE_QUALITY
     )
@@ -256,7 +279,7 @@ def iter_blocks(
     except Exception as exc:
         raise _decode_error(path, exc) from exc
     if decoded == 0:
-        raise DataError(f"{path}: zero-length audio (no samples)", path)
+        raise data_error(path, "zero_length", "zero-length audio (no samples)")
     # The tail: emit it unless it only repeats the overlap of the block before.
     if len(buf) > (overlap if emitted > 0 else 0):
         yield emitted / sample_rate, buf.copy()

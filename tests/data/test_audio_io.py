@@ -163,3 +163,16 @@ def test_iter_blocks_errors(tmp_path):
         list(iter_blocks(af.zero_length(tmp_path / "z.wav"), 16000, 1.0))
     with pytest.raises(ValueError, match="overlap"):
         list(iter_blocks(af.write(tmp_path / "a.wav", af.tone(1, 16000), 16000), 16000, 1.0, 1.0))
+
+
+def test_reasons_are_machine_readable(tmp_path):
+    from flamkit.data.audio_io import REASONS, reason_of
+
+    expected = {"missing": "not_found", "text": "unsupported_format", "zero_bytes": "empty_file", "zero_frames": "zero_length",
+                "trunc_wav": "truncated", "trunc_flac": "corrupt", "trunc_mp3": "truncated", "nan": "non_finite", "folder": "not_a_file"}
+    files = _bad_files(tmp_path)
+    for case, reason in expected.items():
+        with pytest.raises(DataError) as err:
+            load_audio(files[case][0], 16000)
+        assert reason_of(err.value) == reason, case
+        assert reason in REASONS

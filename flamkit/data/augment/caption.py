@@ -70,11 +70,12 @@ class CaptionAugment:
     def caption(self, caption: str | None, tags: list[str], rng: np.random.Generator) -> str | None:
         # One uniform draw decides between replacing and combining, so the two probabilities are exact.
         u = rng.random()
-        tag = _pick(tags, rng)
+        if caption is None or not caption.strip():
+            return _pick(tags, rng)
+        # A tag equal to the caption (a tags-only row whose caption is one of its tags) adds nothing.
+        tag = _pick([t for t in tags if t.strip().lower() != caption.strip().lower()], rng)
         if tag is None:
             return caption
-        if caption is None or not caption.strip():
-            return tag
         if u < self.p_caption_tag:
             return tag
         if u < self.p_caption_tag + (1.0 - self.p_caption_tag) * self.p_keyword_tag:

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flamkit.data.audio_io import crop_or_pad, is_silent, load_audio, shift_segments
+from flamkit.data.audio_io import crop_or_pad, data_error, is_silent, load_audio, shift_segments
 from flamkit.data.example import Event, Example
-from flamkit.data.source import DataError
 from flamkit.data.sources.missing import MissingPolicy, apply_missing_policy
 from flamkit.registry import DATA_SOURCES
 
@@ -168,7 +167,7 @@ class SedStrongSource:
         path = self._path(f.filename)
         audio = load_audio(path, self.sample_rate)
         if is_silent(audio, self.silence_db):
-            raise DataError(f"{path}: all-silent audio (peak below {self.silence_db} dBFS) but labelled ({f.where})", path)
+            raise data_error(path, "silent", f"all-silent audio (peak below {self.silence_db} dBFS) but labelled ({f.where})")
         audio, offset = crop_or_pad(audio, self.clip_samples, rng)
         duration = self.clip_samples / self.sample_rate
         by_class: dict[str, list[tuple[float, float]]] = {}
