@@ -79,7 +79,7 @@ def _not_found_or_none(path: str) -> None:
         raise data_error(path, "empty_file", "empty file (0 bytes)")
 
 
-def _decode_error(path: str, exc: Exception) -> DataError:
+def decode_error(path: str, exc: Exception) -> DataError:
     text = str(exc)
     if "Format not recognised" in text or "unknown format" in text.lower():
         return data_error(
@@ -104,7 +104,7 @@ def info(path: str | os.PathLike) -> AudioInfo:
             meta = AudioInfo(path, int(f.frames), int(f.samplerate), int(f.channels), f.format, f.subtype)
             log = f.extra_info
     except Exception as exc:  # LibsndfileError, RuntimeError, TypeError: all mean "cannot open"
-        raise _decode_error(path, exc) from exc
+        raise decode_error(path, exc) from exc
     short = _SHORT_CHUNK.search(log or "")
     if short:
         raise data_error(
@@ -118,7 +118,7 @@ def info(path: str | os.PathLike) -> AudioInfo:
     return meta
 
 
-def _check_samples(path: str, data: np.ndarray) -> None:
+def check_samples(path: str, data: np.ndarray) -> None:
     if data.shape[0] == 0:
         raise data_error(path, "zero_length", "zero-length audio (no samples)")
     finite = np.isfinite(data)
@@ -159,8 +159,14 @@ def load_audio(path: str | os.PathLike, sample_rate: int, mono: bool = True) -> 
     try:
         data, rate = sf.read(path, dtype="float32", always_2d=True)
     except Exception as exc:
-        raise _decode_error(path, exc) from exc
-    _check_samples(path, data)
+        raise decode_error(path, exc) from exc
+    return finish_decoded(meta, data, rate, sample_rate, mono)
+
+
+def finish_decoded(meta: AudioInfo, data: np.ndarray, rate: int, sample_rate: int, mono: bool = True) -> np.ndarray:
+    """Checks, down-mix and resampling of decoded [T, C] audio; shared by every decoder backend."""
+    path = meta.path
+    check_samples(path, data)
     # MP3 headers estimate the length; a decode far shorter than declared means a cut-off file.
     tolerance = max(2048, meta.frames // 100)
     if data.shape[0] < meta.frames - tolerance:
@@ -169,8 +175,8 @@ def load_audio(path: str | os.PathLike, sample_rate: int, mono: bool = True) -> 
             "truncated",
             f"truncated or corrupt file: the header declares {meta.frames} frames, only {data.shape[0]} could be decoded",
         )
-    audio = downmix(data) if mono else data
-    return resample(audio, rate, sample_rate)
+    audio = downmix(data) if mono else np.asarray(data, dtype=np.float32)
+    return resample(audio, int(rate), int(sample_rate))
 
 
 def crop_or_pad(
@@ -263,7 +269,7 @@ def iter_blocks(
                 last = data.shape[0] < read_frames
                 decoded += data.shape[0]
                 if data.shape[0]:
-                    _check_samples(path, data)
+                    check_samples(path, data)
                 chunk = downmix(data)
                 if stream is not None:
                     chunk = stream.resample_chunk(chunk, last=last)
@@ -277,7 +283,7 @@ def iter_blocks(
     except DataError:
         raise
     except Exception as exc:
-        raise _decode_error(path, exc) from exc
+        raise decode_error(path, exc) from exc
     if decoded == 0:
         raise data_error(path, "zero_length", "zero-length audio (no samples)")
     # The tail: emit it unless it only repeats the overlap of the block before.
