@@ -37,22 +37,31 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    from flamkit.data.manifest import ManifestError
+    from flamkit.data.synth.render import RenderError, render_dataset
+
     try:
-        from flamkit.data.synth.render import render_dataset
-    except ImportError as exc:  # the synthesizer lives in flamkit.data.synth
-        print(f"flamkit data synth: the mixture renderer is not available ({exc})", file=sys.stderr)
+        summary = render_dataset(
+            args.events,
+            args.backgrounds,
+            args.n,
+            args.out,
+            seed=args.seed,
+            sample_rate=args.sample_rate,
+            duration=args.duration,
+            shard_size=args.shard_size,
+            workers=args.workers,
+            general_events=args.general_events,
+            progress=not args.quiet,
+        )
+    except (RenderError, ManifestError, ValueError) as exc:
+        print(f"flamkit data synth: {exc}", file=sys.stderr)
         return 2
-    result = render_dataset(
-        events=args.events,
-        backgrounds=args.backgrounds,
-        n=args.n,
-        out=args.out,
-        seed=args.seed,
-        sample_rate=args.sample_rate,
-        workers=args.workers,
-        shard_size=args.shard_size,
+    print(
+        f"{summary['complete']} mixtures in {summary['out']} ({summary['rendered']} rendered now, "
+        f"{summary['already_done']} already there, {len(summary['failed'])} failed) in {summary['seconds']} s; "
+        f"labels.tsv has {summary['label_rows']} rows"
     )
-    print(result if isinstance(result, str) else f"rendered {args.n} mixtures to {args.out}")
     return 0
 
 
@@ -81,6 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     synth.add_argument("--sample-rate", type=int, default=48000)
     synth.add_argument("--workers", type=int, default=1)
     synth.add_argument("--shard-size", type=int, default=1000, help="mixtures per shard folder")
+    synth.add_argument("--duration", type=float, default=10.0, help="seconds per mixture")
+    synth.add_argument("--general-events", default=None, help="manifest of the 20%% general-audio event pool")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
