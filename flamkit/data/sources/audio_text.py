@@ -12,9 +12,10 @@ one has 156).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -28,6 +29,7 @@ DEFAULT_CAPTION_COLUMNS = ("caption", "captions", "text", *(f"caption_{i}" for i
 DEFAULT_TAG_COLUMNS = ("tags", "keywords")
 
 Backend = Literal["soundfile", "fairseq2"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,7 @@ class AudioTextSource:
         if problems:
             if strict:
                 raise ManifestError(format_problems(problems))
-            import logging
-
-            logging.getLogger(__name__).warning("audio_text: skipping bad rows\n%s", format_problems(problems))
+            log.warning("audio_text: skipping bad rows\n%s", format_problems(problems))
         self.problems = problems
         self.items, self.missing = apply_missing_policy(
             items, [it.path for it in items], [it.where for it in items], missing, f"audio_text {self.manifest}"
@@ -161,9 +161,6 @@ class AudioTextSource:
 
     def labels(self) -> list[str] | None:
         return list(self._labels) if self._labels is not None else None
-
-    def rows(self) -> Sequence[AudioTextItem]:
-        return self.items
 
     def get(self, index: int, rng: np.random.Generator) -> Example:
         item = self.items[index]
