@@ -39,29 +39,6 @@ def _row_tags(row: dict[str, Any], separator: str = ";") -> tuple[str, ...]:
     return ()
 
 
-def balanced_clip_list(clips: Sequence[Any], label_of: Sequence[str], per_label: int | None = None) -> list[Any]:
-    """The clips repeated so that a uniform draw from the list is uniform over labels.
-
-    Each label gets exactly ``per_label`` entries (default 4x the largest label's clip count),
-    spread over its clips as evenly as whole numbers allow (counts differ by at most one), so label
-    probabilities are exactly equal and clip probabilities within a label nearly so. The list
-    holds references, not audio.
-    """
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for clip, label in zip(clips, label_of):
-        groups[label].append(clip)
-    if not groups:
-        return []
-    total = int(per_label or 4 * max(len(g) for g in groups.values()))
-    out: list[Any] = []
-    for label in sorted(groups):
-        members = groups[label]
-        base, extra = divmod(total, len(members))
-        for j, clip in enumerate(members):
-            out.extend([clip] * (base + (1 if j < extra else 0)))
-    return out
-
-
 def attach_tags(mixture: Mixture, tags_by_clip: dict[str, tuple[str, ...]]) -> list[Event]:
     """The mixture's events with ``tags`` from the clips that made them (for the caption augmenter)."""
     by_text: dict[str, list[str]] = defaultdict(list)
@@ -82,9 +59,9 @@ class SedSyntheticSource:
     the 20 % general-audio pool (empty: every event comes from ``events``). ``synth`` overrides
     :class:`~flamkit.data.synth.mixer.SynthConfig` fields (the paper's values are the defaults;
     ``sample_rate`` and ``duration_s`` come from the model and ``clip_seconds``).
-    ``balance_labels`` draws event labels uniformly instead of clips (real corpora have 150 clips
-    of one label and one of another); the mixtures then differ from ``flamkit data synth``'s, which
-    draws clips uniformly. Event tags (a ``tags`` column) ride along on each Event. Rows whose
+    ``balance_labels`` (the synthesizer's ``balance_texts``) draws event descriptions uniformly,
+    then one of their clips, instead of clips uniformly (real corpora have 150 clips of one label
+    and one of another). Event tags (a ``tags`` column) ride along on each Event. Rows whose
     audio file is missing fail construction (``strict``) or are dropped, as in ``render_dataset``;
     a clip that fails to decode is skipped inside the mixture (counted in its ``stats``).
     """
@@ -111,6 +88,8 @@ class SedSyntheticSource:
         for fixed in ("sample_rate", "duration_s"):
             if fixed in overrides:
                 raise ValueError(f"sed_synthetic: synth.{fixed} is set by flamkit (the model's rate, clip_seconds); remove it")
+        if balance_labels:
+            overrides["balance_texts"] = True
         try:
             config = SynthConfig(**overrides, sample_rate=int(sample_rate), duration_s=float(clip_seconds))
         except TypeError as exc:
@@ -134,9 +113,6 @@ class SedSyntheticSource:
         gen = clips_from_rows(gen_rows, pool="general")
         self.tags_by_clip = {c.key: _row_tags(r) for c, r in zip(ev + gen, ev_rows + gen_rows)}
         self.n_event_clips = len(ev) + len(gen)
-        if balance_labels:
-            ev = balanced_clip_list(ev, [c.texts[0] for c in ev])
-            gen = balanced_clip_list(gen, [c.texts[0] for c in gen])
         self.synth = MixtureSynthesizer(ev + gen, clips_from_rows(bg_rows, pool="background"), config, seed=int(seed))
 
     def __len__(self) -> int:

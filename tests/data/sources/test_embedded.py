@@ -7,7 +7,7 @@ from flamkit.data.source import DataSource
 from flamkit.data.sources.embedded import EmbeddedSource
 from flamkit.registry import DATA_SOURCES
 
-SR = 16000  # the embedded vocabulary needs >= 16 kHz (a bird sweep reaches 6.5 kHz)
+SR = 8000
 TRAIN_CAPTIONS = {c for k in EMBEDDED_EVENTS.values() for c in k.train_captions}
 HELDOUT_CAPTIONS = {c for k in EMBEDDED_EVENTS.values() for c in k.heldout_captions}
 

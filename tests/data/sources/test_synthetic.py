@@ -7,7 +7,7 @@ import soundfile as sf
 
 from flamkit.config.validate import SOURCE_INJECTED, WEIGHTED, Slot, check_component
 from flamkit.data.source import DataError, DataSource
-from flamkit.data.sources.synthetic import SedSyntheticSource, balanced_clip_list
+from flamkit.data.sources.synthetic import SedSyntheticSource
 from flamkit.registry import DATA_SOURCES
 from tests.data import audio_files as af
 
@@ -78,25 +78,12 @@ def test_matches_the_rendered_dataset(corpus, tmp_path):
         assert sorted(e["text"] for e in row["events"]) == sorted(e.text for e in ex.events)
 
 
-def test_balanced_clip_list_is_exactly_label_uniform():
-    clips = [f"a{i}" for i in range(5)] + ["b0"] + [f"c{i}" for i in range(3)]
-    labels = ["a"] * 5 + ["b"] + ["c"] * 3
-    out = balanced_clip_list(clips, labels)
-    per_label = Counter(c[0] for c in out)
-    assert per_label["a"] == per_label["b"] == per_label["c"] == 20  # 4 x the largest label (5)
-    per_clip = Counter(out)
-    for lab in "ac":
-        counts = [per_clip[c] for c in clips if c[0] == lab]
-        assert max(counts) - min(counts) <= 1
-    assert balanced_clip_list([], []) == []
-
-
-def test_balance_labels_makes_the_rare_label_as_likely(corpus):
-    pool = make(corpus, balance_labels=True).synth.pools["sfx"]
-    by_label = Counter(c.texts[0] for c in pool)
-    assert by_label["beep"] == by_label["thud"]
-    plain = Counter(c.texts[0] for c in make(corpus).synth.pools["sfx"])
-    assert plain == {"beep": 5, "thud": 1}
+def test_balance_labels_draws_descriptions_uniformly(corpus):
+    src = make(corpus, balance_labels=True, synth={"min_events": 1, "max_events": 1, "split_prob": 0.0, "repeat_prob": 0.0})
+    assert src.synth.config.balance_texts and not make(corpus).synth.config.balance_texts
+    # one event per mixture: 'thud' (1 clip of 6) is drawn about half the time, not a sixth
+    drawn = Counter(e.text for i in range(50) for e in src.get(i, np.random.default_rng(0)).events)
+    assert 13 <= drawn["thud"] <= 37 and drawn["beep"] + drawn["thud"] >= 45  # 25 +- 4 sd
 
 
 def test_bad_configuration_errors(corpus, tmp_path):
