@@ -145,7 +145,7 @@ def check_manifest(
     """
     table = read_manifest(path, check_files=False, strict=False, path_key=path_column, root=root)
     report = CheckReport(manifest=str(path), decoded=decode)
-    report.problems.extend(Problem("malformed_row", f"{p.file}:{p.line}", "", str(p)) for p in table.problems)
+    report.problems.extend(Problem("malformed_row", f"{p.file}:{p.line}", "", p.message) for p in table.problems)
     rows = [r for r in table.rows if kind is None or r.get("kind") == kind]
     report.rows = len(table.rows) + len(table.problems)
     report.checked = len(rows) + len(table.problems)

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-KINDS = ("event", "background")
+KINDS = ("event", "background", "mixture")  # mixture: rows of a rendered dataset (render_dataset)
 NUMERIC = ("duration_s", "duration")
 
 

@@ -78,6 +78,26 @@ def test_matches_the_rendered_dataset(corpus, tmp_path):
         assert sorted(e["text"] for e in row["events"]) == sorted(e.text for e in ex.events)
 
 
+def test_rendered_dataset_checks_clean_and_reads_back_as_strong_labels(corpus, tmp_path):
+    from flamkit.data.check import check_manifest
+    from flamkit.data.sources.sed_strong import SedStrongSource
+    from flamkit.data.synth.render import render_dataset
+
+    out = tmp_path / "render"
+    render_dataset(corpus, corpus, 3, str(out), seed=3, sample_rate=SR, duration=4.0, progress=False)
+    report = check_manifest(str(out / "manifest.jsonl"), decode=True)
+    assert report.ok and report.usable == 3, report.format()
+    strong = SedStrongSource(str(out / "labels.tsv"), str(out), sample_rate=SR, clip_seconds=4.0, class_names={"beep": "beep", "thud": "thud"})
+    src = make(corpus)
+    for i in range(len(strong)):
+        ex = strong.get(i, np.random.default_rng(0))  # a 4 s file into 4 s: no crop
+        want = {e.text: e.segments for e in src.get(int(strong.files[i].filename.rsplit("-", 1)[1].split(".")[0]), np.random.default_rng(0)).events}
+        got = {e.text: e.segments for e in ex.events}
+        assert got.keys() == want.keys()
+        for text in got:  # the TSV rounds to milliseconds
+            np.testing.assert_allclose(np.asarray(got[text]), np.asarray(want[text]), atol=1e-3)
+
+
 def test_balance_labels_draws_descriptions_uniformly(corpus):
     src = make(corpus, balance_labels=True, synth={"min_events": 1, "max_events": 1, "split_prob": 0.0, "repeat_prob": 0.0})
     assert src.synth.config.balance_texts and not make(corpus).synth.config.balance_texts
