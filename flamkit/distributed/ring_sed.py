@@ -17,8 +17,10 @@ text gradients to the text's rank, the gradients on r's inputs are W times the s
 DDP's averaging then yields the exact gradient.
 
 Memory. Every block's loss is an autograd Function that keeps only its inputs and recomputes the
-logits in backward, so neither pass holds more than one B_r x K_max x L block of logits (K_max: the
-largest K_r; ranks pad their blocks to it, the padding slots take no part).
+logits in backward, so neither pass holds the B_r x K_max x L terms (a few buffers, updated in place)
+of more than one block at a time, and autograd keeps none of them (K_max: the largest K_r; ranks pad
+their blocks to it, the padding slots take no part). The price is one more logits computation per
+block in backward.
 
 One packet per hop, one dtype: the block is ``[texts | scale | bias | id]`` in the compute dtype
 (float32, or float64 for checks). The int64 ids are bit-cast into 8 bytes of float lanes (two float32
@@ -114,42 +116,52 @@ def unpack_block(block: Tensor, d: int) -> tuple[Tensor, Tensor, Tensor, Tensor]
 
 
 class _BlockSED(torch.autograd.Function):
-    """Summed SED loss of the local clips against one block of slots, recomputing logits in backward."""
+    """Summed SED loss of the local clips against one block of slots, recomputing logits in backward.
+
+    Saves only its inputs; each pass builds the block's B x K x L terms in a few buffers, updated
+    in place, and frees them before the next block.
+    """
 
     @staticmethod
-    def forward(ctx, frames: Tensor, block: Tensor, event_ids: Tensor, event_masks: Tensor, keep: Tensor, train_bias: bool):  # type: ignore[override]
+    def forward(  # type: ignore[override]
+        ctx, frames: Tensor, block: Tensor, event_ids: Tensor, event_masks: Tensor, keep: Tensor, train_bias: bool
+    ) -> Tensor:
         ctx.save_for_backward(frames, block, event_ids, event_masks, keep)
         ctx.train_bias = train_bias
-        _, _, _, _, _, nll = _block_terms(frames, block, event_ids, event_masks, keep)
-        return nll.sum()
+        signed = _signed_logits(frames, block, event_ids, event_masks)[-1]  # the other terms are freed here
+        per_slot = F.logsigmoid(signed).sum(dim=(0, 2))  # log sigmoid(z h), summed over clips and frames
+        return -(per_slot * keep.to(per_slot.dtype)).sum()
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
         frames, block, event_ids, event_masks, keep = ctx.saved_tensors
-        texts, scale, cos, z, logits, _ = _block_terms(frames, block, event_ids, event_masks, keep, need_nll=False)
-        # d/dx -log sigmoid(z x) = -z sigmoid(-z x); dropped slots carry weight 0.
-        g = (-z * torch.sigmoid(-z * logits)) * (keep.to(logits.dtype)[None, :, None] * grad)
-        g_scaled = g * scale[None, :, None]
-        grad_frames = torch.einsum("bkl,kd->bld", g_scaled, texts) if ctx.needs_input_grad[0] else None
+        texts, scale, cos, sign, g = _signed_logits(frames, block, event_ids, event_masks)
+        # d/dh -log sigmoid(z h) = -z sigmoid(-z h); dropped slots carry weight 0. In place on z h.
+        g.neg_().sigmoid_().mul_(sign).neg_()
+        del sign
+        g.mul_((keep.to(g.dtype) * grad)[None, :, None])
         grad_block = None
         if ctx.needs_input_grad[1]:
+            grad_scale = torch.einsum("bkl,bkl->k", g, cos)
             grad_bias = g.sum(dim=(0, 2)) if ctx.train_bias else torch.zeros_like(scale)
-            grad_block = torch.cat(
-                [torch.einsum("bkl,bld->kd", g_scaled, frames), (g * cos).sum(dim=(0, 2))[:, None], grad_bias[:, None],
-                 block.new_zeros(block.shape[0], block.shape[1] - texts.shape[1] - 2)],
-                dim=1,
-            )
+        del cos
+        g.mul_(scale[None, :, None])  # now d loss / d cos
+        grad_frames = torch.einsum("bkl,kd->bld", g, texts) if ctx.needs_input_grad[0] else None
+        if ctx.needs_input_grad[1]:
+            lanes = block.shape[1] - texts.shape[1] - 2
+            grad_texts = torch.einsum("bkl,bld->kd", g, frames)
+            no_grad_ids = block.new_zeros(block.shape[0], lanes)
+            grad_block = torch.cat([grad_texts, grad_scale[:, None], grad_bias[:, None], no_grad_ids], dim=1)
         return grad_frames, grad_block, None, None, None, None
 
 
-def _block_terms(frames: Tensor, block: Tensor, event_ids: Tensor, event_masks: Tensor, keep: Tensor, need_nll: bool = True):
-    d = frames.shape[-1]
-    texts, scale, bias, ids = unpack_block(block, d)
-    z = frame_targets(ids, event_ids, event_masks).to(frames.dtype) * 2.0 - 1.0  # [B, K, L]
+def _signed_logits(frames: Tensor, block: Tensor, event_ids: Tensor, event_masks: Tensor):
+    """(texts, scale, cos, z, z * h) for one block: z = +-1 labels, h the logits of eq. 5, [B, K, L]."""
+    texts, scale, bias, ids = unpack_block(block, frames.shape[-1])
+    sign = frame_targets(ids, event_ids, event_masks).to(frames.dtype).mul_(2.0).sub_(1.0)
     cos = torch.einsum("bld,kd->bkl", frames, texts)
-    logits = scale[None, :, None] * cos + bias[None, :, None]
-    nll = -F.logsigmoid(z * logits) * keep.to(frames.dtype)[None, :, None] if need_nll else None
-    return texts, scale, cos, z, logits, nll
+    signed = torch.addcmul(bias[None, :, None], cos, scale[None, :, None]).mul_(sign)
+    return texts, scale, cos, sign, signed
 
 
 @dataclass(frozen=True)

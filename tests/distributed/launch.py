@@ -1,14 +1,20 @@
-"""Run a function on W gloo ranks in spawned processes and collect what each rank returns.
+"""Run a function on W gloo ranks in fresh processes and collect what each rank returns.
 
 Used by the distributed tests and benchmarks/ring_sed.py. The worker is ``fn(rank, world, *args)``;
-it must be importable by name (a module-level function), since ``spawn`` pickles it. Each rank's
-return value comes back through ``torch.save`` in a temporary folder, in rank order.
+it must be importable by name (a module-level function), since it is pickled. Each rank's return
+value comes back through ``torch.save`` in a temporary folder, in rank order.
+
+Processes come from a fork server that has imported torch and the worker's module once: importing
+torch in every spawned rank costs seconds each on a small machine, and forking the test process
+itself is unsafe once it has run torch (its thread pools do not survive a fork). The server has run
+nothing, so its forks are clean.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -17,6 +23,9 @@ from typing import Any, Callable
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from multiprocessing import forkserver
+
+_START = "forkserver"
 
 __all__ = ["free_port", "run_world"]
 
@@ -26,6 +35,25 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _ensure_server(modules: list[str]) -> None:
+    """Start the fork server (once) with our sys.path and ``modules`` imported.
+
+    Python 3.11's fork server ignores the parent's sys.path (it starts as a fresh interpreter), so
+    the path goes in through PYTHONPATH for the start; otherwise a stray top-level ``tests`` package
+    in site-packages could shadow ours. Modules named after the server started are imported per rank.
+    """
+    mp.get_context(_START).set_forkserver_preload(["torch", "torch.distributed", *modules])
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p] + ([old] if old else []))
+    try:
+        forkserver.ensure_running()
+    finally:
+        if old is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = old
 
 
 def _entry(rank: int, world: int, port: int, outdir: str, fn: Callable[..., Any], args: tuple, threads: int) -> None:
@@ -47,9 +75,10 @@ def run_world(fn: Callable[..., Any], world: int, *args: Any, timeout: float = 1
     seconds (a deadlocked collective) is terminated and reported.
     """
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    _ensure_server([__name__, fn.__module__])
     with tempfile.TemporaryDirectory(prefix="flamkit-world-") as outdir:
         ctx = mp.start_processes(
-            _entry, args=(world, free_port(), outdir, fn, args, threads), nprocs=world, join=False, start_method="spawn"
+            _entry, args=(world, free_port(), outdir, fn, args, threads), nprocs=world, join=False, start_method=_START
         )
         deadline = time.monotonic() + timeout
         while not ctx.join(timeout=max(0.1, deadline - time.monotonic())):

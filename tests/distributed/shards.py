@@ -67,8 +67,10 @@ def _unit(g: torch.Generator, *shape: int) -> torch.Tensor:
 def _shard(g: torch.Generator, rank: int, slots: list[str], clips: int, events: list[list[str]] | None = None) -> dict:
     K = len(slots)
     if events is None:
-        events = [[EVENT_VOCAB[int(i)] for i in torch.randint(0, len(EVENT_VOCAB), (int(torch.randint(0, E + 1, (1,), generator=g)),), generator=g)]
-                  for _ in range(clips)]
+        events = []
+        for _ in range(clips):
+            n = int(torch.randint(0, E + 1, (1,), generator=g))
+            events.append([EVENT_VOCAB[int(i)] for i in torch.randint(0, len(EVENT_VOCAB), (n,), generator=g)])
     ev_ids = torch.full((clips, E), -1, dtype=torch.int64)
     masks = torch.zeros(clips, E, L, dtype=torch.bool)
     for i, names in enumerate(events):
@@ -125,7 +127,8 @@ def equal(world: int, seed: int = 3) -> list[dict]:
     g = torch.Generator().manual_seed(seed)
     shards = []
     for r in range(world):
-        names = ["pad" if torch.rand(1, generator=g) < 0.2 else EVENT_VOCAB[int(torch.randint(0, 8, (1,), generator=g))] for _ in range(10)]
+        pick = torch.randint(0, 8, (10,), generator=g)
+        names = ["pad" if torch.rand(1, generator=g) < 0.2 else EVENT_VOCAB[int(i)] for i in pick]
         shards.append(_shard(g, r, names, 2))
     return shards
 
@@ -176,6 +179,18 @@ def run_losses(s: dict, sed=ring_sed_loss, prior=ring_prior_loss, clip=distribut
     return out
 
 
+def combined(s: dict) -> dict[str, Any]:
+    """The training objective in one backward (CLIP + 200 SED + prior): its ring, gathers and
+    all_reduce must interleave identically on every rank, and the gradients add up."""
+    f, t, sc, b, a, tx = (_leaf(s[k]) for k in ("frames", "texts", "scale", "bias", "audio", "text"))
+    scale = torch.tensor(14.3, dtype=torch.float64, requires_grad=True)
+    loss = (distributed_clip_loss(a, tx, scale) + 200 * ring_sed_loss(f, t, s["ids"], sc, b, s["event_ids"], s["event_masks"])
+            + ring_prior_loss(b, s["ids"], s["event_ids"], s["event_masks"]))
+    loss.backward()
+    return {"frames": f.grad, "texts": t.grad, "scale": sc.grad, "bias": b.grad, "audio": a.grad, "text": tx.grad,
+            "logit_scale": scale.grad}
+
+
 def _saved_numels(s: dict) -> int:
     """Largest tensor the ring's autograd graph keeps for backward."""
     sizes: list[int] = []
@@ -221,6 +236,7 @@ def worker(rank: int, world: int) -> dict[str, Any]:
     results: dict[str, Any] = {name: run_losses(build(world)[rank]) for name, build in CASES.items()}
     if world > 1:
         results["comm"] = probe_comm(rank, world)
+    results["combined"] = combined(mixed(world)[rank])
     # Which blocks arrive, from whom: ids identify the origin rank, so a mispaired block shows.
     block = pack_block(torch.zeros(2, D, dtype=torch.float64), torch.full((2,), float(rank), dtype=torch.float64),
                        torch.zeros(2, dtype=torch.float64), torch.tensor([1000 + rank, SNAN_ID]), 2, torch.float64)

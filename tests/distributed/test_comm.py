@@ -44,7 +44,7 @@ def test_exchange_next_returns_gradient_to_sender(world: int) -> None:
 
 
 @pytest.mark.distributed
-@pytest.mark.parametrize("world", [3, 4, pytest.param(5, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("world", [3, 4, 5])
 def test_exchange_bidir_returns_each_gradient_to_its_sender_and_input(world: int) -> None:
     for rank, res in enumerate(world_results(world)):
         from_prev, from_next, grad_to_prev, grad_to_next = res["comm"]["bidir"]

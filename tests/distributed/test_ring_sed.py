@@ -18,9 +18,9 @@ from flamkit.losses.functional import frame_targets, prior_loss, sed_loss, uniqu
 from tests.distributed.shards import CASES, D, DENORM_ID, L, SNAN_ID, memory, mixed, run_losses, union, world_results
 
 WORLDS = [1, 2, 3, 4]
-# W >= 5 is the first world where a block makes a second bidirectional hop (and, at 6, a one-way hop
-# after two bidirectional ones): slow on a small machine, so marked slow.
-BIG = [pytest.param(5, marks=pytest.mark.slow), pytest.param(6, marks=pytest.mark.slow)]
+# W = 5 is the first world where a block makes a second bidirectional hop, W = 6 the first with a
+# one-way hop after two bidirectional ones.
+BIG = [5, 6]
 F64 = dict(rtol=1e-9, atol=1e-12)
 
 
@@ -105,7 +105,8 @@ def test_pack_carries_int64_ids_bit_exactly(dtype: torch.dtype) -> None:
 
 def test_functional_losses_match_naive_loops() -> None:
     u = union(mixed(4))
-    assert sed_loss(u["frames"], u["texts"], u["ids"], u["scale"], u["bias"], u["event_ids"], u["event_masks"]).item() == pytest.approx(naive_sed(u), rel=1e-12)
+    value = sed_loss(u["frames"], u["texts"], u["ids"], u["scale"], u["bias"], u["event_ids"], u["event_masks"])
+    assert value.item() == pytest.approx(naive_sed(u), rel=1e-12)
     assert prior_loss(u["bias"], u["ids"], u["event_ids"], u["event_masks"]).item() == pytest.approx(naive_prior(u), rel=1e-12)
 
 
@@ -148,7 +149,9 @@ def _check(results: list[dict], ref: dict, shards: list[dict], head: str, tol: d
                 assert got is None, f"rank {rank} {head}: {key} got a gradient"
                 continue
             assert got.dtype == shards[rank][key].dtype
-            torch.testing.assert_close(got.double() / world, expect[rows].double(), **tol, msg=lambda m: f"rank {rank} {head} d/d{key}: {m}")
+            torch.testing.assert_close(
+                got.double() / world, expect[rows].double(), **tol, msg=lambda m: f"rank {rank} {head} d/d{key}: {m}"
+            )
 
 
 @pytest.mark.distributed
@@ -189,6 +192,18 @@ def test_bf16_inputs_match_float32_reference(world: int) -> None:
                     continue
                 assert got.dtype == torch.bfloat16
                 torch.testing.assert_close(got.float() / world, expect[rows], rtol=1e-2, atol=1e-2 * float(expect.abs().max()))
+
+
+@pytest.mark.distributed
+@pytest.mark.parametrize("world", WORLDS)
+def test_clip_sed_and_prior_in_one_backward_add_up(world: int) -> None:
+    for res in world_results(world):
+        parts, got = res["mixed"], res["combined"]
+        sed = parts["sed_detachTrue"]
+        expect = {"frames": 200 * sed["frames"], "texts": 200 * sed["texts"], "scale": 200 * sed["scale"],
+                  "bias": parts["prior"]["bias"], **{k: parts["clip"][k] for k in ("audio", "text", "logit_scale")}}
+        for key, value in expect.items():
+            torch.testing.assert_close(got[key], value, **F64)
 
 
 @pytest.mark.distributed
