@@ -46,6 +46,11 @@ SCHED_INJECTED = frozenset({"optimizer", "max_steps"})
 WEIGHTED = frozenset({"weight"})
 
 
+def is_disabled(node: Any) -> bool:
+    """A weighted node with weight 0 is switched off: not validated, not built (ablations drop sources so)."""
+    return isinstance(node, (dict, DictConfig)) and "weight" in node and float(node.get("weight")) == 0.0
+
+
 def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     """Every component node of ``cfg`` with its slot; the single map from config layout to registries."""
     model = cfg.get("model") or {}
@@ -58,6 +63,8 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     data = cfg.get("data") or {}
     for stream, scfg in (data.get("streams") or {}).items():
         for label, node in (scfg.get("sources") or {}).items():
+            if is_disabled(node):
+                continue
             yield Slot(f"data.streams.{stream}.sources.{label}", R.DATA_SOURCES, SOURCE_INJECTED, WEIGHTED), node
         for i, node in enumerate(scfg.get("augment") or []):
             yield Slot(f"data.streams.{stream}.augment[{i}]", R.AUGMENTERS, AUGMENTER_INJECTED), node
