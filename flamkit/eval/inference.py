@@ -15,8 +15,9 @@ to metrics.json, so nothing is padded, split or trimmed silently.
 
 Encoding runs in batches on the model's device (a GPU when the model is on one), with audio files
 decoded by ``loader_threads`` threads ahead of the model. For CPU evaluation ``workers > 1`` runs a
-pool of processes, each with one torch thread and its own copy of the model (sent once, when the
-worker starts), each encoding whole chunks of clips.
+pool of processes (forked from a forkserver that imported torch once), each with one torch thread
+and its own copy of the model (sent once, when the worker starts), each encoding whole chunks of
+clips.
 """
 
 from __future__ import annotations
@@ -283,6 +284,18 @@ def _worker_chunk(clips: list[AudioClip]):
     return frames, plans, [len(a) for a in audios]
 
 
+def _pool_context():
+    """A forkserver that has imported torch once (workers fork from it: no per-worker import, and no
+    fork of a process whose OpenMP/CUDA state is live); spawn where forkserver does not exist."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return torch.multiprocessing.get_context("spawn")
+    ctx = torch.multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["torch", "flamkit.eval.inference"])
+    return ctx
+
+
 def embed_audio(
     model,
     clips: Sequence[AudioClip],
@@ -303,7 +316,9 @@ def embed_audio(
         raise ValueError("no clips to encode")
     keys = [c.key for c in clips]
     if len(set(keys)) != len(keys):
-        dup = sorted({k for k in keys if keys.count(k) > 1})[:5]
+        from collections import Counter
+
+        dup = sorted(k for k, n in Counter(keys).items() if n > 1)[:5]
         raise ValueError(f"clip keys must be unique; repeated: {dup}")
     shape = _ModelShape.of(model, tolerance_seconds)
     device = next(model.parameters()).device
@@ -325,7 +340,7 @@ def embed_audio(
         buf = io.BytesIO()
         torch.save(model, buf)
         chunks = [list(clips[s : s + batch_size]) for s in range(0, len(clips), batch_size)]
-        ctx = torch.multiprocessing.get_context("spawn")
+        ctx = _pool_context()
         with ctx.Pool(workers, initializer=_worker_init, initargs=(buf.getvalue(), shape, batch_size)) as pool:
             for chunk, (frames, plans, lengths) in zip(chunks, pool.imap(_worker_chunk, chunks)):
                 collect(frames, plans, lengths, [c.key for c in chunk])

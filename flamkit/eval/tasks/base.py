@@ -17,6 +17,8 @@ import torch
 
 from flamkit.eval.inference import AudioClip, FrameEmbeddings, TextEmbedder, embed_audio
 
+PROGRESS_MIN_CLIPS = 500  # sets at least this large log their encoding progress
+
 
 @dataclass
 class EvalContext:
@@ -42,6 +44,14 @@ class EvalContext:
         return next(self.model.parameters()).device
 
     def embed(self, clips: Sequence[AudioClip], tolerance_seconds: float = 0.01) -> FrameEmbeddings:
+        total, step = len(clips), max(1, len(clips) // 10)
+        marks = {"next": step}
+
+        def progress(done: int) -> None:  # about every 10 % of large sets
+            if total >= PROGRESS_MIN_CLIPS and (done >= marks["next"] or done == total):
+                self.log(f"encoded {done}/{total} clips")
+                marks["next"] = done + step
+
         return embed_audio(
             self.model,
             clips,
@@ -49,6 +59,7 @@ class EvalContext:
             workers=self.workers,
             loader_threads=self.loader_threads,
             tolerance_seconds=tolerance_seconds,
+            progress=progress,
         )
 
 
