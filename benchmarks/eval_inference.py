@@ -10,10 +10,10 @@ splitting are exercised), then encodes them:
 * ``embed_audio`` over ``--workers`` CPU processes (one torch thread each).
 
 Each case runs in a forked child; it prints seconds, clips/s, the ratio to the baseline, and peak RSS
-of the child and the summed peak RSS of its worker processes (sampled every 50 ms). The model is a run's checkpoint (``--checkpoint``), a
-waveform CNN stand-in with real CPU cost (``--model conv``, default), or the tests' tone model whose
-encoder is one matrix product (``--model tone``: the numbers then measure only the pipeline:
-decoding, windowing, batching, process pool).
+of the child and the summed peak RSS of its worker processes (sampled every 50 ms). The model is a
+run's checkpoint (``--checkpoint``), the ``small_cnn`` CPU encoder with random weights (default),
+or the tests' tone model whose encoder is one matrix product (``--model tone``: the numbers then
+measure only the pipeline: decoding, windowing, batching, process pool).
 
     PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/eval_inference.py --clips 200
     PYTHONPATH=. python benchmarks/eval_inference.py --checkpoint runs/quickstart/XXX --workers 4
@@ -38,37 +38,15 @@ from flamkit.eval.inference import AudioClip, embed_audio, load_audio
 MB = 1 << 20
 
 
-class ConvEncoder(torch.nn.Module):
-    """A waveform CNN (~0.4 GFLOP per 10 s clip at 8 kHz): a stand-in encoder with real CPU cost."""
-
-    def __init__(self, frames: int = 32, sample_rate: int = 8000, clip_seconds: float = 10.0) -> None:
-        super().__init__()
-        self.frames, self.sample_rate, self.clip_seconds = frames, sample_rate, clip_seconds
-        self.clip_samples = int(sample_rate * clip_seconds)
-        self.out_dim = 256
-        nn = torch.nn
-        self.net = nn.Sequential(
-            nn.Conv1d(1, 64, 64, stride=8), nn.ReLU(), nn.Conv1d(64, 128, 8, stride=4), nn.ReLU(),
-            nn.Conv1d(128, 256, 8, stride=4), nn.ReLU(), nn.AdaptiveAvgPool1d(frames),
-        )
-
-    def forward(self, audio):
-        return self.net(audio[:, None]).transpose(1, 2)
-
-
-def conv_model():
+def small_cnn_model():
+    """The real CPU encoder (``small_cnn``, default size, 16 kHz) with the tests' tone text encoder."""
     from omegaconf import OmegaConf
 
     from flamkit.models.flam import build_model
-    from flamkit.registry import AUDIO_ENCODERS
     from tests.eval.tone_model import model_config
 
-    if "bench_conv" not in AUDIO_ENCODERS:
-        AUDIO_ENCODERS.register("bench_conv")(ConvEncoder)
-    cfg = model_config()
-    cfg["audio"] = {"name": "bench_conv"}
     torch.manual_seed(0)
-    return build_model(OmegaConf.create(cfg)).eval()
+    return build_model(OmegaConf.create(model_config(audio={"name": "small_cnn"}))).eval()
 
 
 def make_files(folder: Path, n: int, sample_rate: int, seed: int) -> list[AudioClip]:
@@ -145,8 +123,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--checkpoint", default=None, help="a run or checkpoint (default: --model)")
-    ap.add_argument("--model", choices=("conv", "tone"), default="conv",
-                    help="conv: a waveform CNN with real CPU cost; tone: the tests' one-matmul encoder (pipeline overhead only)")
+    ap.add_argument("--model", choices=("small_cnn", "tone"), default="small_cnn",
+                    help="small_cnn: the CPU encoder; tone: the tests' one-matmul encoder (pipeline overhead only)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -157,8 +135,8 @@ def main() -> None:
         from flamkit.inference.loading import load_model
 
         model, what = load_model(args.checkpoint, "cpu"), args.checkpoint
-    elif args.model == "conv":
-        model, what = conv_model(), "waveform CNN stand-in (3 conv layers, ~0.4 GFLOP per 10 s clip)"
+    elif args.model == "small_cnn":
+        model, what = small_cnn_model(), "small_cnn (random weights)"
     else:
         from tests.eval.tone_model import build_oracle
 

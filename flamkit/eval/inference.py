@@ -269,9 +269,7 @@ _WORKER: dict = {}
 
 def _worker_init(model_bytes: bytes, shape: _ModelShape, batch_size: int) -> None:
     torch.set_num_threads(1)
-    from flamkit import plugins
-
-    plugins.load_core()
+    # Unpickling imports the modules of the model's own classes; no registry is needed here.
     _WORKER["model"] = torch.load(io.BytesIO(model_bytes), map_location="cpu", weights_only=False).eval()
     _WORKER["shape"] = shape
     _WORKER["batch_size"] = batch_size

@@ -3,8 +3,11 @@
 import json
 
 import pytest
+import torch
+from omegaconf import OmegaConf
 
 from flamkit.cli import main
+from flamkit.models.flam import build_model
 from tests.eval import tone_model as tm
 
 
@@ -87,3 +90,21 @@ def test_errors_name_the_problem(tmp_path, capsys):
     assert "sed.audio_dir=VALUE" in err and "zs.manifest=VALUE" in err
     assert main(["eval", f"checkpoint={run}"]) == 2  # no eval= and the run config has no eval: section
     assert "eval=NAME" in capsys.readouterr().err
+
+
+def test_eval_with_the_small_cnn_encoder_on_resampled_files(tmp_path, dcase):
+    """The real CPU encoder (16 kHz; the files are 8 kHz): every metric present and in range."""
+    root, tsv = dcase
+    cfg_model = tm.model_config(audio={"name": "small_cnn", "channels": [8, 8, 16, 16], "hidden": 32, "temporal_blocks": 1})
+    torch.manual_seed(0)
+    run = tm.save_run(tmp_path, "cnn-1", build_model(OmegaConf.create(cfg_model)), step=1, model_cfg=cfg_model)
+    cfg = tmp_path / "e.yaml"
+    cfg.write_text(f"sed:\n  name: sed\n  audio_dir: {root / 'audio'}\n  ground_truth: {tsv}\n  num_figure_clips: 1\n")
+    assert main(["eval", f"checkpoint={run}", f"eval={cfg}", "--no-tensorboard"]) == 0
+    scalars = json.loads((run / "eval" / "e" / "metrics.json").read_text())["scalars"]
+    for mode in ("unbiased", "approximate"):
+        for metric in ("psds1", "mpauc", "auroc", "present_auroc", "best_f1"):
+            v = scalars[f"sed/{mode}/{metric}"]
+            assert v is not None and 0.0 <= v <= 1.0
+        rho = scalars[f"sed/{mode}/spearman"]
+        assert rho is None or -1.0 <= rho <= 1.0  # null when every event's output is constant

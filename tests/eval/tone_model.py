@@ -74,10 +74,11 @@ class ToneText(nn.Module):
         return onehot
 
 
-def model_config(names=NAMES, freqs=FREQS) -> dict:
+def model_config(names=NAMES, freqs=FREQS, audio: dict | None = None) -> dict:
+    """The tone model's config; ``audio`` replaces its encoder (e.g. ``{"name": "small_cnn"}``)."""
     d = len(names) + 1
     return {
-        "audio": {"name": "test_tones", "sample_rate": SR, "freqs": list(freqs)},
+        "audio": audio or {"name": "test_tones", "sample_rate": SR, "freqs": list(freqs)},
         "text": {"name": "test_tone_text", "names": list(names)},
         "scale": {"name": "per_text_scale", "hidden": 4, "init": 3.0},  # alpha = e^3 ~ 20
         "bias": {"name": "per_text_bias", "hidden": 4},
@@ -108,14 +109,17 @@ def build_oracle(inverted: bool = False) -> FlamModel:
     return make_oracle(build_model(OmegaConf.create(model_config())), inverted)
 
 
-def save_run(root: Path, name: str, model: FlamModel, step: int = 100, config_extra: dict | None = None) -> Path:
+def save_run(
+    root: Path, name: str, model: FlamModel, step: int = 100, config_extra: dict | None = None, model_cfg: dict | None = None
+) -> Path:
     """A run folder (config.yaml + one checkpoint) as the training loop writes it; returns the run folder."""
     run = root / name
-    cfg = {"experiment": "test", "seed": 0, "model": model_config(), "train": {"max_steps": step}, **(config_extra or {})}
+    model_cfg = model_cfg or model_config()
+    cfg = {"experiment": "test", "seed": 0, "model": model_cfg, "train": {"max_steps": step}, **(config_extra or {})}
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(cfg)))
     write_checkpoint(
-        run / "checkpoints" / f"ckpt-{step:08d}", model.state_dict(), OmegaConf.to_yaml(OmegaConf.create(model_config())), {"step": step}
+        run / "checkpoints" / f"ckpt-{step:08d}", model.state_dict(), OmegaConf.to_yaml(OmegaConf.create(model_cfg)), {"step": step}
     )
     return run
 
