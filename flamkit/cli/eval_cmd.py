@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"checkpoint {folder} is not inside a run folder: give --out DIR for the results")
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    if args.workers > 1 and not str(device).startswith("cpu"):
+        return fail(f"--workers {args.workers} runs CPU processes; on {device} leave it at 0 (batches run on the GPU)")
     try:
         loaded = load_checkpoint_model(folder, device)
     except (ValueError, FileNotFoundError) as exc:
