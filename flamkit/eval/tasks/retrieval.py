@@ -15,7 +15,7 @@ import numpy as np
 
 from flamkit.eval.inference import AudioClip
 from flamkit.eval.tasks.base import EvalContext, EvalInputError, TaskResult
-from flamkit.eval.tasks.manifest import class_prompts, read_rows, resolve_audio
+from flamkit.eval.tasks.prompts import class_prompts
 from flamkit.registry import EVAL_TASKS
 
 MAX_EXAMPLES = 10
@@ -35,16 +35,22 @@ def _captions(row: dict[str, Any], columns: list[str] | None) -> list[str]:
 
 
 class _ManifestSet:
-    """Manifest rows with existing audio, the rest counted by reason."""
+    """Manifest rows (:func:`flamkit.data.manifest.read_manifest`) with existing audio; the rest counted."""
 
     def __init__(self, manifest: str, audio_dir: str | None, path_column: str, max_clips: int | None) -> None:
-        rows = read_rows(manifest)
-        base = Path(audio_dir).expanduser() if audio_dir else Path(manifest).expanduser().resolve().parent
+        from flamkit.data.manifest import ManifestError, read_manifest
+
+        try:  # malformed rows are errors; missing audio is excluded and reported below
+            rows = read_manifest(str(manifest), check_files=False, path_key=path_column, root=audio_dir).rows
+        except ManifestError as exc:
+            raise EvalInputError(str(exc)) from None
+        if not rows:
+            raise EvalInputError(f"{manifest}: manifest has no rows")
         self.rows: list[dict[str, Any]] = []
         self.paths: list[Path] = []
         self.missing: list[str] = []
         for row in rows:
-            p = resolve_audio(row, path_column, base)
+            p = Path(row["path"])
             if not p.is_file():
                 self.missing.append(f"{row['_where']}: {p}")
                 continue

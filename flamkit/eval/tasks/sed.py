@@ -26,7 +26,7 @@ import numpy as np
 from flamkit.eval.inference import FrameEmbeddings, score_frames
 from flamkit.eval.metrics.ground_truth import event_classes, read_strong_labels
 from flamkit.eval.tasks.base import EvalContext, EvalInputError, TaskResult
-from flamkit.eval.tasks.manifest import class_prompts
+from flamkit.eval.tasks.prompts import class_prompts
 from flamkit.eval.tasks.sed_data import SedSet, sed_set_from_files, sed_set_from_source
 from flamkit.registry import EVAL_TASKS
 from flamkit.scoring import SCORE_MODES

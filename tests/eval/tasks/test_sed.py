@@ -158,3 +158,16 @@ def test_configuration_errors_are_explained():
         SedTask(audio_dir="a", ground_truth="b", median_filter=2)
     with pytest.raises(EvalInputError, match="open_vocabulary"):
         SedTask(audio_dir="a", ground_truth="b", open_vocabulary=True, classes=["x"])
+
+
+def test_embedded_heldout_config_runs_in_memory_on_the_embedded_source():
+    import flamkit.data.sources  # noqa: F401  (registers `embedded`)
+    from flamkit.eval.configs import load_eval_config
+    from flamkit.eval.runner import build_tasks, run_tasks
+
+    cfg, _ = load_eval_config("embedded_heldout", ["heldout.max_clips=2", "heldout.num_figure_clips=0"])
+    torch.manual_seed(0)
+    model = build_model(OmegaConf.create(tm.model_config(audio={"name": "small_cnn", "hidden": 32, "temporal_blocks": 1})))
+    r = run_tasks(build_tasks(cfg), EvalContext(model, log=lambda m: None))["heldout"]
+    assert r.details["n_clips"] == 2 and r.details["kind"] == "open_vocabulary" and r.details["n_descriptions"] >= 2
+    assert 0.0 <= r.scalars["unbiased/present_auroc"] <= 1.0
