@@ -44,6 +44,7 @@ AUGMENTER_INJECTED = frozenset({"sample_rate"})
 OPTIM_INJECTED = frozenset({"params"})
 SCHED_INJECTED = frozenset({"optimizer", "max_steps"})
 WEIGHTED = frozenset({"weight"})
+EVAL_RESERVED = frozenset({"val"})  # eval node key read by flamkit: `val: false` keeps a task out of training validation
 
 
 def is_disabled(node: Any) -> bool:
@@ -75,7 +76,7 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     if cfg.get("sched"):
         yield Slot("sched", R.SCHEDULES, SCHED_INJECTED), cfg.sched
     for label, node in (cfg.get("eval") or {}).items():
-        yield Slot(f"eval.{label}", R.EVAL_TASKS), node
+        yield Slot(f"eval.{label}", R.EVAL_TASKS, reserved=EVAL_RESERVED), node
 
 
 def component_kwargs(node: Any, slot: Slot) -> dict[str, Any]:

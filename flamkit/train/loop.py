@@ -182,7 +182,7 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
     tb = TBLogger(run_dir / "tb" if env.is_main and cfg.run.tensorboard else None)
     if env.is_main and step == 0:
         tb.hparams(cfg)
-    validator = Validator(cfg, model, env) if cfg.data.get("val") else None
+    validator = Validator(cfg, model, env) if (cfg.data.get("val") or cfg.get("eval")) else None
     stop = StopFlag().install()
     progress = _progress(env, step, int(tcfg.max_steps))
     window = {"t0": time.perf_counter(), "samples": 0, "seconds_audio": 0.0, "terms": {}}
