@@ -5,6 +5,7 @@
 
 import flamkit.data.augment  # noqa: F401
 import flamkit.data.sources  # noqa: F401
+import flamkit.eval.tasks  # noqa: F401
 import flamkit.losses.heads  # noqa: F401
 import flamkit.models.audio.htsat  # noqa: F401
 import flamkit.models.audio.small_cnn  # noqa: F401
