@@ -1,0 +1,196 @@
+"""Text search over a frame index: where in the collection does a described sound happen?
+
+**Score.** Every indexed frame gets the calibrated probability the detector would give it,
+:func:`flamkit.scoring.frame_scores` of the frame's cosine with the query under the query's own logit
+scale alpha(y) and bias beta(y) (the text side runs at query time, so the per-text calibration is
+available): ``unbiased`` by default, where 0.5 is every query's decision boundary, or ``approximate``.
+Where windows overlapped, an indexed frame holds the mean of the windows' embeddings, so its cosine is
+the mean cosine over those windows (detection instead averages the windows' probabilities; the two
+agree where the windows agree, and rank frames the same way within a window).
+
+**Hits.** Frames scoring above ``threshold`` that are adjacent in the same file are merged into one
+segment, scored by its peak (``mean`` is its mean score). Segments are ranked by score. When fewer
+than ``top`` segments pass the threshold, the list is filled with the best frames below it that are
+local maxima in their file (each a one-frame hit): a hit with a score under the threshold is a best
+guess, not a detection.
+
+**Text cache.** Query embeddings are stored under ``INDEX/text_cache/`` keyed by the model identity
+and the normalised query (:func:`flamkit.textids.normalize_text`), so a repeated query needs neither
+the model nor the text encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from flamkit.inference.index import FrameIndex
+from flamkit.scoring import SCORE_MODES, frame_scores
+from flamkit.textids import normalize_text
+
+CACHE_DIR = "text_cache"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    file: str  # path relative to the index root
+    onset: float  # seconds
+    offset: float  # seconds
+    score: float  # peak frame probability in the segment
+    mean: float  # mean frame probability in the segment
+
+
+@dataclass(frozen=True)
+class QueryEmbedding:
+    query: str  # normalised
+    emb: np.ndarray  # [d] float32, unit norm
+    scale: float  # alpha(y)
+    bias: float  # beta(y)
+
+
+class TextCache:
+    """One small JSON file per (model identity, normalised query) under ``INDEX/text_cache/``."""
+
+    def __init__(self, folder: str | os.PathLike, identity: str) -> None:
+        self.folder = Path(folder) / CACHE_DIR
+        self.identity = identity
+
+    def _path(self, query: str) -> Path:
+        key = hashlib.sha256(f"{self.identity}\0{normalize_text(query)}".encode()).hexdigest()[:32]
+        return self.folder / f"{key}.json"
+
+    def get(self, query: str) -> QueryEmbedding | None:
+        path = self._path(query)
+        if not path.is_file():
+            return None
+        try:
+            doc = json.loads(path.read_text())
+        except (json.JSONDecodeError, OSError):
+            return None  # a torn write: recompute
+        if doc.get("model") != self.identity or doc.get("query") != normalize_text(query):
+            return None
+        return QueryEmbedding(doc["query"], np.asarray(doc["emb"], dtype=np.float32), float(doc["scale"]), float(doc["bias"]))
+
+    def put(self, q: QueryEmbedding) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(q.query)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        doc = {"model": self.identity, "query": q.query, "emb": q.emb.tolist(), "scale": q.scale, "bias": q.bias}
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, path)
+
+
+def query_embedding(detector, query: str) -> QueryEmbedding:
+    """The query's embedding, scale and bias from a :class:`~flamkit.inference.detector.Detector`."""
+    t = detector.embed_text([query])
+    return QueryEmbedding(normalize_text(query), t.emb[0].numpy().astype(np.float32), float(t.scale[0]), float(t.bias[0]))
+
+
+@dataclass
+class _Shard:
+    emb: torch.Tensor  # [rows, d] float16 over the memory map
+    owner: np.ndarray  # [rows] file number, -1 for dead rows
+    live: np.ndarray  # [rows] bool
+    first: np.ndarray  # [rows] bool: first row of its file
+    last: np.ndarray  # [rows] bool: last row of its file
+    starts: np.ndarray  # [files] first row of each file
+    names: list[str]
+
+
+class Searcher:
+    """Scores every frame of an index against a query and returns the best segments.
+
+        >>> s = Searcher(FrameIndex.open("my.index"))
+        >>> s.search(query_embedding(detector, "glass breaking"), top=5)
+        [SearchHit(file='kitchen/take3.wav', onset=12.5, offset=13.4375, score=0.97, mean=0.9), ...]
+    """
+
+    def __init__(self, index: FrameIndex) -> None:
+        self.index = index
+        self.frame_seconds = index.frame_seconds
+        self.shards: list[_Shard] = []
+        for name in index.meta["shards"]:
+            rows = index.shard(name)
+            if rows.shape[0] == 0:
+                continue
+            owner, starts, names = index.layout(name)
+            prev = np.concatenate([[-2], owner[:-1]])
+            nxt = np.concatenate([owner[1:], [-2]])
+            tensor = torch.from_numpy(np.memmap(index.folder / name, dtype=rows.dtype, mode="c", shape=rows.shape))
+            self.shards.append(_Shard(tensor, owner, owner >= 0, owner != prev, owner != nxt, starts, names))
+
+    def scores(self, q: QueryEmbedding, mode: str = "unbiased") -> list[np.ndarray]:
+        """Per shard, ``[rows]`` float32 frame probabilities (dead rows: -inf)."""
+        if mode not in SCORE_MODES:
+            raise ValueError(f"mode must be one of {sorted(SCORE_MODES)}; got {mode!r}")
+        if self.shards and q.emb.shape[0] != self.shards[0].emb.shape[1]:
+            raise ValueError(f"query embedding has {q.emb.shape[0]} dims, the index {self.shards[0].emb.shape[1]}")
+        text = torch.from_numpy(q.emb).to(torch.float16)
+        scale, bias = torch.tensor([q.scale]), torch.tensor([q.bias])
+        out = []
+        for sh in self.shards:
+            cos = torch.mv(sh.emb, text).float()[None]  # fp16 products, fp32 accumulation inside torch's kernel
+            s = frame_scores(cos, scale, bias, mode=mode)[0].numpy()
+            s[~sh.live] = -np.inf
+            out.append(s)
+        return out
+
+    def search(self, q: QueryEmbedding, top: int = 20, threshold: float = 0.5, mode: str = "unbiased") -> list[SearchHit]:
+        if top < 1:
+            raise ValueError(f"top must be >= 1; got {top}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold is a probability in [0, 1]; got {threshold}")
+        hits: list[tuple[float, float, int, int, int]] = []  # (score, mean, shard, first row, end row)
+        for k, (sh, s) in enumerate(zip(self.shards, self.scores(q, mode))):
+            hits.extend(_segments(sh, s, threshold, top, k))
+        hits.sort(key=lambda h: -h[0])
+        out = []
+        for score, mean, k, a, b in hits[:top]:
+            sh = self.shards[k]
+            f = int(sh.owner[a])
+            name, first = sh.names[f], int(sh.starts[f])
+            duration = self.index.files[name].duration
+            onset, offset = (a - first) * self.frame_seconds, min((b - first) * self.frame_seconds, duration)
+            out.append(SearchHit(name, onset, offset, float(score), float(mean)))
+        out.sort(key=lambda h: (-h.score, h.file, h.onset))
+        return out
+
+
+def _segments(sh: _Shard, s: np.ndarray, threshold: float, top: int, k: int) -> list[tuple[float, float, int, int, int]]:
+    """The ``top`` best segments of one shard: above-threshold runs, then below-threshold local maxima."""
+    above = s > threshold
+    prev_above = np.concatenate([[False], above[:-1]])
+    next_above = np.concatenate([above[1:], [False]])
+    starts = np.flatnonzero(above & (~prev_above | sh.first))
+    ends = np.flatnonzero(above & (~next_above | sh.last)) + 1
+    found: list[tuple[float, float, int, int, int]] = []
+    if len(starts):
+        bounds = np.empty(2 * len(starts), dtype=np.int64)
+        bounds[0::2], bounds[1::2] = starts, ends
+        padded = np.concatenate([s, [0.0]])  # reduceat needs every bound < len
+        peaks = np.maximum.reduceat(padded, bounds)[0::2]
+        means = np.add.reduceat(padded, bounds)[0::2] / (ends - starts)
+        best = _top_indices(peaks, top)
+        found += [(float(peaks[i]), float(means[i]), k, int(starts[i]), int(ends[i])) for i in best]
+    if len(found) < top:
+        left = np.concatenate([[-np.inf], s[:-1]])
+        right = np.concatenate([s[1:], [-np.inf]])
+        peak = sh.live & ~above & ((s > left) | sh.first) & ((s >= right) | sh.last)
+        rows = np.flatnonzero(peak)
+        best = rows[_top_indices(s[rows], top - len(found))]
+        found += [(float(s[r]), float(s[r]), k, int(r), int(r) + 1) for r in best]
+    return found
+
+
+def _top_indices(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest values, largest first (ties: lower index first)."""
+    if n >= len(values):
+        return np.argsort(-values, kind="stable")
+    part = np.argpartition(-values, n - 1)[:n]
+    return part[np.lexsort((part, -values[part]))]
