@@ -25,34 +25,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="unbiased", choices=["unbiased", "approximate"])
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--device", default="cpu", help="device for the text encoder")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (one is fastest: see docs/detection.md)")
 
 
-def _detector(index, checkpoint):
+def _detector(index, checkpoint, device):
     import flamkit
 
     path = checkpoint or index.meta["model"].get("checkpoint")
     if not path:
         raise ValueError(f"index {index.folder} records no checkpoint; pass --checkpoint")
-    det = flamkit.load(path, device=None)
+    det = flamkit.load(path, device=device)
     index.check_model(det.identity, path)
     return det
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
     from flamkit.inference.index import FrameIndex, IndexFolderError
     from flamkit.inference.search import Searcher, TextCache, query_embedding
 
     try:
         index = FrameIndex.open(args.index)
         cache = TextCache(index.folder, index.identity)
-        det = _detector(index, args.checkpoint) if args.checkpoint else None  # an explicit model is always checked
+        det = _detector(index, args.checkpoint, args.device) if args.checkpoint else None  # an explicit model is always checked
         searcher = Searcher(index)
         results = {}
         for q in args.query:
             start = time.perf_counter()
             emb = cache.get(q)
             if emb is None:
-                det = det or _detector(index, None)
+                det = det or _detector(index, None, args.device)
                 emb = query_embedding(det, q)
                 cache.put(emb)
             results[q] = (searcher.search(emb, top=args.top, threshold=args.threshold, mode=args.mode), time.perf_counter() - start)

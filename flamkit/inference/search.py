@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,10 @@ class _Shard:
     starts: np.ndarray  # [files] first row of each file
     names: list[str]
 
+    @cached_property
+    def all_live(self) -> bool:
+        return bool(self.live.all())
+
 
 class Searcher:
     """Scores every frame of an index against a query and returns the best segments.
@@ -125,72 +130,117 @@ class Searcher:
             tensor = torch.from_numpy(np.memmap(index.folder / name, dtype=rows.dtype, mode="c", shape=rows.shape))
             self.shards.append(_Shard(tensor, owner, owner >= 0, owner != prev, owner != nxt, starts, names))
 
-    def scores(self, q: QueryEmbedding, mode: str = "unbiased") -> list[np.ndarray]:
-        """Per shard, ``[rows]`` float32 frame probabilities (dead rows: -inf)."""
+    def _check(self, q: QueryEmbedding, mode: str) -> None:
         if mode not in SCORE_MODES:
             raise ValueError(f"mode must be one of {sorted(SCORE_MODES)}; got {mode!r}")
         if self.shards and q.emb.shape[0] != self.shards[0].emb.shape[1]:
             raise ValueError(f"query embedding has {q.emb.shape[0]} dims, the index {self.shards[0].emb.shape[1]}")
-        text = torch.from_numpy(q.emb).to(torch.float16)
-        scale, bias = torch.tensor([q.scale]), torch.tensor([q.bias])
+
+    def cosines(self, q: QueryEmbedding) -> list[np.ndarray]:
+        """Per shard, ``[rows]`` float32 cosines with the query (dead rows: -inf)."""
+        text = torch.from_numpy(np.ascontiguousarray(q.emb)).to(torch.float16)
         out = []
         for sh in self.shards:
-            cos = torch.mv(sh.emb, text).float()[None]  # fp16 products, fp32 accumulation inside torch's kernel
-            s = frame_scores(cos, scale, bias, mode=mode)[0].numpy()
-            s[~sh.live] = -np.inf
-            out.append(s)
+            cos = torch.mv(sh.emb, text).float().numpy()  # float16 storage; torch accumulates in float32
+            if not sh.all_live:
+                cos[~sh.live] = -np.inf
+            out.append(cos)
         return out
 
+    def scores(self, q: QueryEmbedding, mode: str = "unbiased") -> list[np.ndarray]:
+        """Per shard, ``[rows]`` float32 frame probabilities (dead rows: 0)."""
+        self._check(q, mode)
+        return [_to_scores(np.maximum(c, -1e4), q, mode) * (c > -np.inf) for c in self.cosines(q)]
+
     def search(self, q: QueryEmbedding, top: int = 20, threshold: float = 0.5, mode: str = "unbiased") -> list[SearchHit]:
+        """The ``top`` best segments for the query across the collection (module docstring).
+
+        The work is done on cosines, which order frames exactly as their probabilities do (the score
+        rises with the cosine): the threshold is mapped to a cosine once, and probabilities are
+        computed only for the frames of the hits, which keeps a query over a million frames to one
+        matrix-vector product and a few linear passes.
+        """
         if top < 1:
             raise ValueError(f"top must be >= 1; got {top}")
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold is a probability in [0, 1]; got {threshold}")
-        hits: list[tuple[float, float, int, int, int]] = []  # (score, mean, shard, first row, end row)
-        for k, (sh, s) in enumerate(zip(self.shards, self.scores(q, mode))):
-            hits.extend(_segments(sh, s, threshold, top, k))
+        self._check(q, mode)
+        cos_threshold = _cosine_threshold(q, mode, threshold)
+        hits: list[tuple[float, int, int, int]] = []  # (peak cosine, shard, first row, end row)
+        for k, (sh, cos) in enumerate(zip(self.shards, self.cosines(q))):
+            hits.extend((peak, k, a, b) for peak, a, b in _segments(sh, cos, cos_threshold, top))
         hits.sort(key=lambda h: -h[0])
         out = []
-        for score, mean, k, a, b in hits[:top]:
+        for _, k, a, b in hits[:top]:
             sh = self.shards[k]
             f = int(sh.owner[a])
             name, first = sh.names[f], int(sh.starts[f])
+            run = _to_scores(self._cos_rows(k, q, a, b), q, mode)
             duration = self.index.files[name].duration
             onset, offset = (a - first) * self.frame_seconds, min((b - first) * self.frame_seconds, duration)
-            out.append(SearchHit(name, onset, offset, float(score), float(mean)))
-        out.sort(key=lambda h: (-h.score, h.file, h.onset))
+            out.append(SearchHit(name, onset, offset, float(run.max()), float(run.mean())))
         return out
 
+    def _cos_rows(self, k: int, q: QueryEmbedding, a: int, b: int) -> np.ndarray:
+        """Cosines of rows ``[a, b)`` of shard ``k`` (recomputed: cheap for a hit's few rows)."""
+        text = torch.from_numpy(np.ascontiguousarray(q.emb)).to(torch.float16)
+        return torch.mv(self.shards[k].emb[a:b], text).float().numpy()
 
-def _segments(sh: _Shard, s: np.ndarray, threshold: float, top: int, k: int) -> list[tuple[float, float, int, int, int]]:
-    """The ``top`` best segments of one shard: above-threshold runs, then below-threshold local maxima."""
-    above = s > threshold
+
+def _to_scores(cos: np.ndarray, q: QueryEmbedding, mode: str) -> np.ndarray:
+    c = torch.from_numpy(np.asarray(cos, dtype=np.float32))[None]
+    return frame_scores(c, torch.tensor([q.scale]), torch.tensor([q.bias]), mode=mode)[0].numpy()
+
+
+def _cosine_threshold(q: QueryEmbedding, mode: str, threshold: float) -> float:
+    """The cosine above which a frame's probability exceeds ``threshold`` (bisection; scores rise with the cosine)."""
+
+    def score(c: float) -> float:
+        t = torch.tensor([[c]], dtype=torch.float64)
+        return float(frame_scores(t, torch.tensor([q.scale], dtype=torch.float64), torch.tensor([q.bias], dtype=torch.float64), mode=mode))
+
+    lo, hi = -2.0, 2.0  # beyond any cosine, float16 rounding included
+    if score(hi) <= threshold:
+        return np.inf
+    if score(lo) > threshold:
+        return -np.inf if threshold < 1.0 else np.inf
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if score(mid) <= threshold else (lo, mid)
+    return lo
+
+
+def _segments(sh: _Shard, key: np.ndarray, threshold: float, top: int) -> list[tuple[float, int, int]]:
+    """The ``top`` best (peak, first row, end row) of one shard: runs above threshold, then local maxima below.
+
+    ``key`` is any per-row value that orders rows as their scores do (cosines in :meth:`Searcher.search`);
+    dead rows are -inf.
+    """
+    above = key > threshold
     prev_above = np.concatenate([[False], above[:-1]])
     next_above = np.concatenate([above[1:], [False]])
     starts = np.flatnonzero(above & (~prev_above | sh.first))
     ends = np.flatnonzero(above & (~next_above | sh.last)) + 1
-    found: list[tuple[float, float, int, int, int]] = []
+    found: list[tuple[float, int, int]] = []
     if len(starts):
         bounds = np.empty(2 * len(starts), dtype=np.int64)
         bounds[0::2], bounds[1::2] = starts, ends
-        padded = np.concatenate([s, [0.0]])  # reduceat needs every bound < len
-        peaks = np.maximum.reduceat(padded, bounds)[0::2]
-        means = np.add.reduceat(padded, bounds)[0::2] / (ends - starts)
-        best = _top_indices(peaks, top)
-        found += [(float(peaks[i]), float(means[i]), k, int(starts[i]), int(ends[i])) for i in best]
+        peaks = np.maximum.reduceat(np.concatenate([key, [0.0]]), bounds)[0::2]  # reduceat needs bounds < len
+        found += [(float(peaks[i]), int(starts[i]), int(ends[i])) for i in _top_indices(peaks, top)]
     if len(found) < top:
-        left = np.concatenate([[-np.inf], s[:-1]])
-        right = np.concatenate([s[1:], [-np.inf]])
-        peak = sh.live & ~above & ((s > left) | sh.first) & ((s >= right) | sh.last)
+        left = np.concatenate([[-np.inf], key[:-1]])
+        right = np.concatenate([key[1:], [-np.inf]])
+        peak = ~above & (key > -np.inf) & ((key > left) | sh.first) & ((key >= right) | sh.last)
         rows = np.flatnonzero(peak)
-        best = rows[_top_indices(s[rows], top - len(found))]
-        found += [(float(s[r]), float(s[r]), k, int(r), int(r) + 1) for r in best]
+        found += [(float(key[r]), int(r), int(r) + 1) for r in rows[_top_indices(key[rows], top - len(found))]]
     return found
 
 
 def _top_indices(values: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` largest values, largest first (ties: lower index first)."""
+    """Indices of the ``n`` largest values, largest first; ties broken by lower index (deterministic)."""
     if n >= len(values):
         return np.argsort(-values, kind="stable")
-    part = np.argpartition(-values, n - 1)[:n]
-    return part[np.lexsort((part, -values[part]))]
+    kth = -np.partition(-values, n - 1)[n - 1]  # the n-th largest value
+    greater = np.flatnonzero(values > kth)
+    idx = np.concatenate([greater, np.flatnonzero(values == kth)[: n - len(greater)]])
+    return idx[np.lexsort((idx, -values[idx]))]

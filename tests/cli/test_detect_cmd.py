@@ -6,15 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 from omegaconf import OmegaConf
 
 from flamkit.cli import main
 from flamkit.cli.detect_cmd import plot_paths
 from flamkit.inference.events import read_tsv
-from flamkit.models.flam import build_model
 from flamkit.train.checkpoint import write_checkpoint
-from tests.inference.rigged import frame_truth, tone_audio
+from tests.inference.rigged import frame_truth, small_cnn_model, tone_audio
 
 Q1, Q3 = "1 kHz tone", "3 kHz tone"
 BURSTS = [(12.5, 15.0, 1000), (47.3, 49.0, 3000), (100.3, 104.1, 3000), (170.0, 175.5, 1000)]
@@ -43,15 +41,7 @@ def test_done_when_three_minute_stereo_file(rigged_ckpt, stereo_3min, tmp_path, 
 
 def test_real_encoder_writes_outputs(stereo_3min, tmp_path):
     """The same command through small_cnn (random init): the real encoder path, not its accuracy."""
-    cfg = {
-        "audio": {"name": "small_cnn", "channels": [4, 8, 8, 16], "hidden": 32, "temporal_blocks": 1},
-        "text": {"name": "test_keywords"}, "projection": {"name": "mlp", "hidden": 16},
-        "scale": {"name": "scalar_scale"}, "bias": {"name": "scalar_bias"},
-        "frames": 32, "embed_dim": 8, "clip_scale_init": 2.0, "clip_scale_max": 100.0, "max_text_tokens": 77,
-    }
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        model = build_model(cfg)
+    model, cfg = small_cnn_model(bias_init=-10.0)
     ckpt = write_checkpoint(tmp_path / "ckpt-00000005", model.state_dict(), OmegaConf.to_yaml(OmegaConf.create(cfg)), {})
     out = tmp_path / "e.json"
     assert main(["detect", str(ckpt), str(stereo_3min), "-q", Q1, "-q", Q3, "--out", str(out), "--plot", str(tmp_path / "p.png"),

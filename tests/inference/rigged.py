@@ -139,3 +139,17 @@ def write_wav(path: Path, audio: np.ndarray, sr: int = SR, subtype: str = "PCM_1
 def frame_truth(onset: float, offset: float) -> tuple[float, float]:
     """The frame-grid span a burst touches: what an exact detector reports."""
     return math.floor(onset / FRAME_SECONDS + 1e-9) * FRAME_SECONDS, math.ceil(offset / FRAME_SECONDS - 1e-9) * FRAME_SECONDS
+
+
+def small_cnn_model(seed: int = 0, bias_init: float = -1.0):
+    """A narrow small_cnn with random projections and the keyword text side: non-trivial probabilities
+    that depend on each window's context (unlike the rigged encoder's per-frame band energies)."""
+    cfg = {
+        "audio": {"name": "small_cnn", "channels": [4, 8, 8, 16], "hidden": 32, "temporal_blocks": 1},
+        "text": {"name": "test_keywords"}, "projection": {"name": "mlp", "hidden": 16},
+        "scale": {"name": "scalar_scale"}, "bias": {"name": "scalar_bias", "init": bias_init},
+        "frames": 32, "embed_dim": 8, "clip_scale_init": 2.0, "clip_scale_max": 100.0, "max_text_tokens": 77,
+    }
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return build_model(cfg).eval(), cfg

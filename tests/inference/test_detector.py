@@ -10,8 +10,7 @@ import torch
 
 import flamkit
 from flamkit.inference.detector import Detector
-from flamkit.models.flam import build_model
-from tests.inference.rigged import FRAME_SECONDS, SR, frame_truth, rigged_model, tone_audio
+from tests.inference.rigged import FRAME_SECONDS, SR, frame_truth, rigged_model, small_cnn_model, tone_audio
 
 Q1, Q3 = "1 kHz tone", "3 kHz tone"
 
@@ -154,16 +153,7 @@ def _naive_probabilities(model, audio, texts, hop_frames, mode, first_only=False
 
 @pytest.fixture(scope="module")
 def cnn_model():
-    """small_cnn (narrow) with random projections: non-trivial probabilities that differ per window."""
-    cfg = {
-        "audio": {"name": "small_cnn", "channels": [4, 8, 8, 16], "hidden": 32, "temporal_blocks": 1},
-        "text": {"name": "test_keywords"}, "projection": {"name": "mlp", "hidden": 16},
-        "scale": {"name": "scalar_scale"}, "bias": {"name": "scalar_bias", "init": -1.0},
-        "frames": 32, "embed_dim": 8, "clip_scale_init": 2.0, "clip_scale_max": 100.0, "max_text_tokens": 77,
-    }
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        return build_model(cfg).eval()
+    return small_cnn_model()[0]
 
 
 @pytest.mark.parametrize("hop,hop_frames", [(None, 16), (2.5, 8)])

@@ -6,8 +6,8 @@ import torch
 
 from flamkit.inference.detector import Detector
 from flamkit.inference.index import FrameIndex, build_index
-from flamkit.inference.search import QueryEmbedding, Searcher, TextCache, _segments, _Shard, query_embedding
-from tests.inference.rigged import SR, frame_truth, model_config, rigged_model, tone_audio, write_wav
+from flamkit.inference.search import QueryEmbedding, Searcher, TextCache, _segments, _Shard, _top_indices, query_embedding
+from tests.inference.rigged import frame_truth, model_config, rigged_model, small_cnn_model, tone_audio, write_wav
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,11 @@ def test_planted_event_comes_first(det, index):
     hits = s.search(query_embedding(det, "a 1 kHz tone"), top=5)
     assert (hits[0].file, hits[0].onset, hits[0].offset) == ("clip4.wav", *frame_truth(6.1, 7.7))
     assert hits[0].score > 0.99 and all(h.score < 0.5 for h in hits[1:])  # the rest are best guesses
-    assert len(hits) == 5
+    assert len(hits) == 5 and [h.score for h in hits] == sorted([h.score for h in hits], reverse=True)
+    (scores,) = s.scores(query_embedding(det, "a 1 kHz tone"))
+    e = index.files["clip4.wav"]
+    run = scores[e.start + round(hits[0].onset / 0.3125) : e.start + round(hits[0].offset / 0.3125)]
+    assert hits[0].mean == pytest.approx(float(run.mean()), abs=1e-6) and hits[0].score == pytest.approx(float(run.max()))
     three = s.search(query_embedding(det, "3 kHz"), top=3)
     assert {(h.file, h.onset, h.offset) for h in three[:2]} == {
         ("clip1.wav", *frame_truth(2.0, 2.5)), ("long.wav", *frame_truth(31.0, 33.0))
@@ -81,13 +85,20 @@ def test_segments_against_a_naive_loop(seed):
     prev, nxt = np.r_[-2, owner[:-1]], np.r_[owner[1:], -2]
     starts = np.array([np.flatnonzero(owner == i)[0] if i != 3 else 0 for i in range(len(sizes))])
     shard = _Shard(torch.zeros(len(owner), 2, dtype=torch.float16), owner, owner >= 0, owner != prev, owner != nxt, starts, [])
+    assert not shard.all_live
     scores = rng.random(len(owner)).astype(np.float64)
     scores[owner < 0] = -np.inf
     for top in (1, 5, 40, 500):
-        got = [(p, m, a, b) for p, m, _, a, b in _segments(shard, scores, 0.6, top, 0)]
+        got = _segments(shard, scores, 0.6, top)
         want = _naive_hits(scores, owner, 0.6, top)
-        assert [(a, b) for *_, a, b in got] == [(a, b) for *_, a, b in want]
-        np.testing.assert_allclose([g[:2] for g in got], [w[:2] for w in want])
+        assert [(a, b) for _, a, b in got] == [(a, b) for *_, a, b in want]
+        np.testing.assert_allclose([g[0] for g in got], [w[0] for w in want])
+
+
+def test_top_indices_break_ties_by_index():
+    values = np.array([0.5, 0.9, 0.5, 0.5, 0.9, 0.1, 0.5])
+    for n in range(1, 8):
+        assert list(_top_indices(values, n)) == sorted(range(7), key=lambda i: (-values[i], i))[:n]
 
 
 def test_text_cache_round_trip(det, index, tmp_path):
@@ -103,3 +114,23 @@ def test_text_cache_round_trip(det, index, tmp_path):
         Searcher(index).search(q, threshold=2.0)
     with pytest.raises(ValueError, match="dims"):
         Searcher(index).search(QueryEmbedding("x", np.ones(5, np.float32), 1.0, 0.0))
+
+
+def test_search_in_cosine_space_equals_thresholding_scores(index, tmp_path):
+    """Thresholds mapped to cosines give the hits a naive pass over every frame's probability gives."""
+    model, cfg = small_cnn_model()
+    det = Detector(model, "cpu", model_config=cfg)
+    build_index(index.root, tmp_path / "cnn", det, progress=False)
+    s = Searcher(FrameIndex.open(tmp_path / "cnn"))
+    sh = s.shards[0]
+    for mode in ("unbiased", "approximate"):
+        q = query_embedding(det, "1 kHz")
+        (scores,) = s.scores(q, mode)
+        ladder = np.unique(scores)
+        for i in np.minimum(len(ladder) * np.array([0.1, 0.5, 0.9, 0.99]), len(ladder) - 2).astype(int):
+            threshold = (ladder[i] + ladder[i + 1]) / 2  # between two frames' scores: no float ties at the edge
+            hits = s.search(q, top=12, threshold=float(threshold), mode=mode)
+            want = _naive_hits(scores.astype(np.float64), sh.owner, float(threshold), 12)
+            got = [(int(sh.starts[sh.names.index(h.file)]) + round(h.onset / s.frame_seconds), h.score) for h in hits]
+            assert [g[0] for g in got] == [w[2] for w in want]
+            np.testing.assert_allclose([g[1] for g in got], [w[0] for w in want], atol=1e-6)
