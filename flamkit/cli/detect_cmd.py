@@ -97,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
 
     import flamkit
     from flamkit.data.source import DataError
+    from flamkit.inference.detector import check_options
 
     try:
+        check_options(args.threshold, args.min_duration, args.median, args.mode)
         det = flamkit.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
         det.embed_text(args.query)  # an empty query is an error before any audio is read
         det.plan(args.hop)

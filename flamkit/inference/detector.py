@@ -34,7 +34,7 @@ from flamkit.models.flam import FlamModel, TextEmbeddings
 from flamkit.scoring import SCORE_MODES, frame_scores, median_filter
 from flamkit.textids import normalize_text
 
-__all__ = ["Detector", "FrameProbabilities", "FrameEmbeddings", "DetectionResult", "load"]
+__all__ = ["Detector", "FrameProbabilities", "FrameEmbeddings", "DetectionResult", "check_options", "load"]
 
 BlockHook = Callable[[int, np.ndarray], None]
 
@@ -96,12 +96,22 @@ class DetectionResult:
 
 @dataclass
 class _Stream:
-    """Where the blocks of one recording come from and how long it is expected to be."""
+    """The ``(start sample, block)`` pieces of one recording, and what to warn about it."""
 
     blocks: Iterator[tuple[int, np.ndarray]]
-    expected_samples: int
-    name: str = ""
     warnings: list[str] = field(default_factory=list)
+
+
+def check_options(threshold: float = 0.5, min_duration: float = 0.0, median: int = 3, mode: str = "unbiased") -> None:
+    """Raise a ValueError for a detection option out of range (before any audio is read)."""
+    if mode not in SCORE_MODES:
+        raise ValueError(f"mode must be one of {sorted(SCORE_MODES)}; got {mode!r}")
+    if isinstance(median, bool) or not isinstance(median, int) or median < 1 or median % 2 == 0:
+        raise ValueError(f"median must be a positive odd number of frames (1 = no filter); got {median}")
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold is a probability in [0, 1]; got {threshold}")
+    if min_duration < 0:
+        raise ValueError(f"min_duration must be >= 0 seconds; got {min_duration}")
 
 
 def _default_device() -> torch.device:
@@ -217,15 +227,14 @@ class Detector:
             path = os.fspath(source)
             meta = audio_io.info(path)  # DataError naming the file if it cannot be opened
             if meta.frames == 0:
-                return _Stream(iter(()), 0, path, [f"{path}: zero-length audio (no samples); nothing to detect"])
+                return _Stream(iter(()), [f"{path}: zero-length audio (no samples); nothing to detect"])
             blocks = audio_io.iter_blocks(
                 path, plan.sample_rate, plan.clip_samples / plan.sample_rate, plan.overlap_samples / plan.sample_rate
             )
-            expected = int(round(meta.frames * plan.sample_rate / meta.sample_rate))
-            return _Stream(((int(round(s * plan.sample_rate)), b) for s, b in blocks), expected, path)
+            return _Stream((int(round(s * plan.sample_rate)), b) for s, b in blocks)
         audio = to_mono(source, sr, plan.sample_rate)
         notes = [] if len(audio) else ["empty audio (no samples); nothing to detect"]
-        return _Stream(array_blocks(audio, plan.clip_samples, plan.hop_samples), len(audio), "", notes)
+        return _Stream(array_blocks(audio, plan.clip_samples, plan.hop_samples), notes)
 
     def _encoded_batches(
         self, stream: _Stream, plan: WindowPlan, hook: BlockHook | None
@@ -258,8 +267,8 @@ class Detector:
     def _scan(
         self, source: Source, sr: int | None, hop: float | None, hook: BlockHook | None,
         consume: Callable[[list[int], list[int], torch.Tensor], None],
-    ) -> tuple[_Stream, WindowPlan, int]:
-        """Run every window of ``source`` through the audio encoder; returns the samples seen."""
+    ) -> tuple[WindowPlan, int]:
+        """Run every window of ``source`` through the audio encoder; returns the plan and the samples seen."""
         plan = self.plan(hop)
         stream = self._stream(source, sr, plan)
         end = [0]
@@ -273,7 +282,7 @@ class Detector:
             consume(offsets, valid, frames)
         for note in stream.warnings:
             warnings.warn(note, stacklevel=3)
-        return stream, plan, end[0]
+        return plan, end[0]
 
     # -- public API ------------------------------------------------------------------------------
     def frame_probabilities(
@@ -302,10 +311,7 @@ class Detector:
         self, audio: Source, sr: int | None, queries: str | Sequence[str], mode: str, median: int,
         hop: float | None, hook: BlockHook | None,
     ) -> FrameProbabilities:
-        if mode not in SCORE_MODES:
-            raise ValueError(f"mode must be one of {sorted(SCORE_MODES)}; got {mode!r}")
-        if median < 1 or median % 2 == 0:
-            raise ValueError(f"median must be a positive odd number of frames (1 = no filter); got {median}")
+        check_options(median=median, mode=mode)
         queries = [queries] if isinstance(queries, str) else list(queries)
         text = self.embed_text(queries)
         emb, scale, bias = text.emb.to(self.device), text.scale.to(self.device), text.bias.to(self.device)
@@ -317,7 +323,7 @@ class Detector:
             for b, (off, n) in enumerate(zip(offsets, valid)):
                 averager.add(off, scores[b, :, :n].T)
 
-        _, plan, samples = self._scan(audio, sr, hop, hook, consume)
+        plan, samples = self._scan(audio, sr, hop, hook, consume)
         probs = averager.mean().T.astype(np.float32)  # [K, N]
         if median > 1 and probs.shape[1]:
             probs = median_filter(torch.from_numpy(probs), median).numpy()
@@ -337,10 +343,7 @@ class Detector:
         spectrogram: bool = False,
     ) -> DetectionResult:
         """:meth:`frame_probabilities` and :meth:`detect` in one pass, plus the spectrogram for a figure."""
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold is a probability in [0, 1]; got {threshold}")
-        if min_duration < 0:
-            raise ValueError(f"min_duration must be >= 0 seconds; got {min_duration}")
+        check_options(threshold, min_duration, median, mode)
         label = name if name is not None else (os.fspath(audio) if is_path(audio) else "")
         spec = None
         hook = None
@@ -400,7 +403,7 @@ class Detector:
             for b, (off, n) in enumerate(zip(offsets, valid)):
                 averager.add(off, x[b, :n])
 
-        _, plan, samples = self._scan(audio, sr, hop, None, consume)
+        plan, samples = self._scan(audio, sr, hop, None, consume)
         if averager is None:  # empty audio: no window ran; one silent clip tells the embedding width
             with torch.inference_mode():
                 dim = self.model.encode_audio(torch.zeros(1, plan.clip_samples, device=self.device)).frames.shape[-1]

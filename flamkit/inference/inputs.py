@@ -16,7 +16,7 @@ import numpy as np
 from flamkit.data.audio_io import downmix, resample
 
 MAX_CHANNELS = 16  # a 2-D axis this short is channels; anything longer is time
-AudioLike = Union[np.ndarray, "Any"]  # numpy array, torch tensor or nested sequence
+AudioLike = Any  # numpy array, torch tensor or nested sequence of samples
 Source = Union[str, os.PathLike, AudioLike]
 
 

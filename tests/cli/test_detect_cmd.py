@@ -98,7 +98,9 @@ def test_bad_arguments(rigged_ckpt, tmp_path, capsys):
     assert main(["detect", str(rigged_ckpt), str(f), "-q", Q1, "--out", str(tmp_path / "e.csv")]) == 2
     assert main(["detect", str(tmp_path / "nothing"), str(f), "-q", Q1]) == 2
     assert "no valid flamkit checkpoint" in capsys.readouterr().err
-    assert main(["detect", str(rigged_ckpt), str(f), "-q", Q1, "--hop", "0.01"]) == 2
+    for bad in (["--hop", "0.01"], ["--median", "2"], ["--threshold", "1.5"], ["--min-duration", "-1"]):
+        assert main(["detect", str(rigged_ckpt), str(f), "-q", Q1, *bad]) == 2
+    assert "median must be a positive odd number" in capsys.readouterr().err
 
 
 def test_stdout_tsv_for_silence(rigged_ckpt, tmp_path, capsys):

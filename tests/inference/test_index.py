@@ -8,7 +8,7 @@ import pytest
 
 from flamkit.inference.detector import Detector
 from flamkit.inference.index import FrameIndex, IndexFolderError, ModelMismatch, build_index
-from tests.inference.rigged import SR, model_config, rigged_model, tone_audio, write_wav
+from tests.inference.rigged import model_config, rigged_model, tone_audio, write_wav
 
 
 @pytest.fixture(scope="module")
