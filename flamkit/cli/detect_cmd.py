@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         det = flamkit.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
         det.embed_text(args.query)  # an empty query is an error before any audio is read
         det.plan(args.hop)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:  # RuntimeError: e.g. --device cuda without CUDA
         print(f"flamkit detect: {exc}", file=sys.stderr)
         return EXIT_USAGE
     plots = plot_paths(args.plot, files) if args.plot else {}

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 emb = query_embedding(det, q)
                 cache.put(emb)
             results[q] = (searcher.search(emb, top=args.top, threshold=args.threshold, mode=args.mode), time.perf_counter() - start)
-    except (IndexFolderError, FileNotFoundError, ValueError) as exc:
+    except (IndexFolderError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"flamkit search: {exc}", file=sys.stderr)
         return 2
     if args.json:

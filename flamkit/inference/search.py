@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -141,7 +141,7 @@ class Searcher:
         text = torch.from_numpy(np.ascontiguousarray(q.emb)).to(torch.float16)
         out = []
         for sh in self.shards:
-            cos = torch.mv(sh.emb, text).float().numpy()  # float16 storage; torch accumulates in float32
+            cos = torch.mv(sh.emb, text).numpy().astype(np.float32)  # float16 storage; torch accumulates in float32
             if not sh.all_live:
                 cos[~sh.live] = -np.inf
             out.append(cos)
@@ -155,10 +155,10 @@ class Searcher:
     def search(self, q: QueryEmbedding, top: int = 20, threshold: float = 0.5, mode: str = "unbiased") -> list[SearchHit]:
         """The ``top`` best segments for the query across the collection (module docstring).
 
-        The work is done on cosines, which order frames exactly as their probabilities do (the score
-        rises with the cosine): the threshold is mapped to a cosine once, and probabilities are
-        computed only for the frames of the hits, which keeps a query over a million frames to one
-        matrix-vector product and a few linear passes.
+        The work is done on cosines, which order frames as their probabilities do (the score never
+        falls as the cosine rises): the threshold is mapped to a cosine once, exactly
+        (:func:`_cosine_threshold`), and probabilities are computed only for the frames of the hits,
+        which keeps a query over a million frames to one matrix-vector product and a few linear passes.
         """
         if top < 1:
             raise ValueError(f"top must be >= 1; got {top}")
@@ -166,25 +166,25 @@ class Searcher:
             raise ValueError(f"threshold is a probability in [0, 1]; got {threshold}")
         self._check(q, mode)
         cos_threshold = _cosine_threshold(q, mode, threshold)
+        cosines = self.cosines(q)
         hits: list[tuple[float, int, int, int]] = []  # (peak cosine, shard, first row, end row)
-        for k, (sh, cos) in enumerate(zip(self.shards, self.cosines(q))):
+        for k, (sh, cos) in enumerate(zip(self.shards, cosines)):
             hits.extend((peak, k, a, b) for peak, a, b in _segments(sh, cos, cos_threshold, top))
-        hits.sort(key=lambda h: -h[0])
+        hits = sorted(hits, key=lambda h: -h[0])[:top]
+        if not hits:
+            return []
+        # one scoring call for every hit's frames: many tiny torch calls cost more than the search
+        runs = [cosines[k][a:b] for _, k, a, b in hits]
+        scores = np.split(_to_scores(np.concatenate(runs), q, mode), np.cumsum([len(r) for r in runs])[:-1])
         out = []
-        for _, k, a, b in hits[:top]:
+        for (_, k, a, b), run in zip(hits, scores):
             sh = self.shards[k]
             f = int(sh.owner[a])
             name, first = sh.names[f], int(sh.starts[f])
-            run = _to_scores(self._cos_rows(k, q, a, b), q, mode)
             duration = self.index.files[name].duration
             onset, offset = (a - first) * self.frame_seconds, min((b - first) * self.frame_seconds, duration)
             out.append(SearchHit(name, onset, offset, float(run.max()), float(run.mean())))
         return out
-
-    def _cos_rows(self, k: int, q: QueryEmbedding, a: int, b: int) -> np.ndarray:
-        """Cosines of rows ``[a, b)`` of shard ``k`` (recomputed: cheap for a hit's few rows)."""
-        text = torch.from_numpy(np.ascontiguousarray(q.emb)).to(torch.float16)
-        return torch.mv(self.shards[k].emb[a:b], text).float().numpy()
 
 
 def _to_scores(cos: np.ndarray, q: QueryEmbedding, mode: str) -> np.ndarray:
@@ -192,22 +192,29 @@ def _to_scores(cos: np.ndarray, q: QueryEmbedding, mode: str) -> np.ndarray:
     return frame_scores(c, torch.tensor([q.scale]), torch.tensor([q.bias]), mode=mode)[0].numpy()
 
 
+@lru_cache(maxsize=1)
+def _float16_values() -> np.ndarray:
+    """Every float16 value in [-1.0625, 1.0625], ascending, as float32: every cosine the index can produce
+    (unit-norm rows and query; float16 rounding stays far inside the margin). ~31,000 values: under
+    torch's parallel grain, so scoring them never pays for waking threads."""
+    values = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    values = values[np.isfinite(values)].astype(np.float32)
+    return np.unique(values[np.abs(values) <= 1.0625])
+
+
 def _cosine_threshold(q: QueryEmbedding, mode: str, threshold: float) -> float:
-    """The cosine above which a frame's probability exceeds ``threshold`` (bisection; scores rise with the cosine)."""
+    """The largest cosine whose probability is at most ``threshold`` (-inf: every cosine passes).
 
-    def score(c: float) -> float:
-        t = torch.tensor([[c]], dtype=torch.float64)
-        return float(frame_scores(t, torch.tensor([q.scale], dtype=torch.float64), torch.tensor([q.bias], dtype=torch.float64), mode=mode))
-
-    lo, hi = -2.0, 2.0  # beyond any cosine, float16 rounding included
-    if score(hi) <= threshold:
+    Cosines come out of a float16 product, so there are only ~31,000 possible values: scoring all of
+    them once (in float32, as the hits are scored) gives a cut with ``cos > cut`` exactly when
+    ``score(cos) > threshold``, since scores never fall as the cosine rises.
+    """
+    values = _float16_values()
+    passes = _to_scores(values, q, mode) > threshold
+    if not passes.any():
         return np.inf
-    if score(lo) > threshold:
-        return -np.inf if threshold < 1.0 else np.inf
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if score(mid) <= threshold else (lo, mid)
-    return lo
+    i = int(np.argmax(passes))
+    return -np.inf if i == 0 else float(values[i - 1])
 
 
 def _segments(sh: _Shard, key: np.ndarray, threshold: float, top: int) -> list[tuple[float, int, int]]:
@@ -225,7 +232,8 @@ def _segments(sh: _Shard, key: np.ndarray, threshold: float, top: int) -> list[t
     if len(starts):
         bounds = np.empty(2 * len(starts), dtype=np.int64)
         bounds[0::2], bounds[1::2] = starts, ends
-        peaks = np.maximum.reduceat(np.concatenate([key, [0.0]]), bounds)[0::2]  # reduceat needs bounds < len
+        padded = np.concatenate([key, np.zeros(1, dtype=key.dtype)])  # reduceat needs every bound < len
+        peaks = np.maximum.reduceat(padded, bounds)[0::2]
         found += [(float(peaks[i]), int(starts[i]), int(ends[i])) for i in _top_indices(peaks, top)]
     if len(found) < top:
         left = np.concatenate([[-np.inf], key[:-1]])
