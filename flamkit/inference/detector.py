@@ -142,7 +142,7 @@ class Detector:
             raise ValueError(f"batch_size must be >= 1; got {batch_size}")
         self.batch_size = int(batch_size)
         self.model_config = model_config
-        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.checkpoint = Path(checkpoint).resolve() if checkpoint is not None else None
         self._identity: str | None = None
         self._text_cache: dict[str, tuple[torch.Tensor, float, float]] = {}
         WindowPlan.for_model(self.sample_rate, self.clip_seconds, self.frames, overlap)  # fail early on a bad overlap
