@@ -424,10 +424,9 @@ def load(
         >>> det = flamkit.load("runs/flam/cpu-0", device="cpu")
         >>> det.detect("recording.wav", ["glass breaking"])
     """
-    from flamkit.inference.loading import load_model
-    from flamkit.train.checkpoint import resolve_checkpoint
+    from flamkit.inference.loading import load_checkpoint_model
 
-    folder = resolve_checkpoint(checkpoint)
     dev = torch.device(device) if device is not None else _default_device()
-    model = load_model(folder, dev)
-    return Detector(model, dev, overlap, batch_size, (folder / "model.yaml").read_text(), folder)
+    loaded = load_checkpoint_model(checkpoint, dev)
+    yaml = (loaded.checkpoint / "model.yaml").read_text()
+    return Detector(loaded.model, dev, overlap, batch_size, yaml, loaded.checkpoint)
