@@ -29,6 +29,7 @@ class ModelConfig:
     clip_scale_init: float = math.log(1 / 0.07)  # CLIP's global logit scale, log-parameterised
     clip_scale_max: float = 100.0
     max_text_tokens: int = 77
+    freeze: List[str] = field(default_factory=list)  # submodules not trained, e.g. [text_encoder]
 
 
 @dataclass

@@ -57,6 +57,9 @@ class FlamModel(nn.Module):
         self.bias_head = bias_head
         self.clip_logit_scale = nn.Parameter(torch.tensor(float(clip_scale_init)))
         self.clip_scale_max = clip_scale_max
+        self._frozen: set[str] = set()
+        self._text_cache: dict[str, Tensor] = {}
+        self.text_cache_size = 200_000
 
     @property
     def sample_rate(self) -> int:
@@ -80,8 +83,45 @@ class FlamModel(nn.Module):
         clip = F.normalize(frames.mean(dim=1), dim=-1)
         return AudioEmbeddings(frames=frames, clip=clip)
 
+    def freeze(self, prefixes: Sequence[str]) -> None:
+        """Stop training the submodules named by ``prefixes`` (e.g. ``text_encoder``); they stay in eval mode."""
+        names = dict(self.named_modules())
+        for prefix in prefixes:
+            if prefix not in names:
+                raise ValueError(f"model.freeze: no submodule {prefix!r}; top-level ones: {', '.join(n for n, _ in self.named_children())}")
+            for p in names[prefix].parameters():
+                p.requires_grad_(False)
+            self._frozen.add(prefix)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> "FlamModel":
+        super().train(mode)
+        modules = dict(self.named_modules())
+        for prefix in getattr(self, "_frozen", ()):
+            modules[prefix].eval()  # a frozen encoder also stops its dropout
+        return self
+
+    def _text_features(self, texts: list[str]) -> Tensor:
+        """E_t(texts); a frozen text encoder runs without autograd and remembers texts it has seen."""
+        if "text_encoder" not in self._frozen:
+            return self.text_encoder(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
+        if missing:
+            with torch.no_grad():
+                feats = self.text_encoder(missing)
+            if len(self._text_cache) + len(missing) > self.text_cache_size:
+                self._text_cache.clear()
+            self._text_cache.update(zip(missing, feats))
+        return torch.stack([self._text_cache[t] for t in texts])
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        self._text_cache.clear()  # cached features belong to the old weights
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
     def encode_text(self, texts: Sequence[str]) -> TextEmbeddings:
-        feats = self.text_encoder(list(texts))  # [K, D_t]
+        if not len(texts):
+            raise ValueError("encode_text needs at least one text")
+        feats = self._text_features(list(texts))  # [K, D_t]
         emb = F.normalize(self.text_projection(feats), dim=-1)
         return TextEmbeddings(emb=emb, scale=self.scale_head(feats), bias=self.bias_head(feats))
 
@@ -112,4 +152,6 @@ def build_model(model_cfg: DictConfig | dict[str, Any]) -> FlamModel:
     text_proj = build_component(HEADS, cfg.projection, head_slot, in_dim=int(text.out_dim), out_dim=d)
     scale = build_component(HEADS, cfg.scale, head_slot, in_dim=int(text.out_dim))
     bias = build_component(HEADS, cfg.bias, head_slot, in_dim=int(text.out_dim))
-    return FlamModel(audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max))
+    model = FlamModel(audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max))
+    model.freeze(list(cfg.get("freeze") or []))
+    return model
