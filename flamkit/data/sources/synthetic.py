@@ -10,6 +10,7 @@ is the paper's 1 M training mixtures and a small ``size`` a fixed validation set
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Mapping
@@ -19,12 +20,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from flamkit.data.example import Event, Example
-from flamkit.data.manifest import read_manifest
+from flamkit.data.manifest import format_problems, read_manifest
 from flamkit.data.source import DataError
 from flamkit.data.synth.clips import ClipError, FileClip
 from flamkit.data.synth.mixer import Mixture, MixtureSynthesizer, SynthConfig
 from flamkit.data.synth.pools import clips_from_rows, split_pool
 from flamkit.registry import DATA_SOURCES
+
+log = logging.getLogger(__name__)
 
 
 def _paths(value: str | Sequence[str] | None) -> list[str]:
@@ -99,15 +102,18 @@ def manifest_pools(what: str, events: str | Sequence[str] | None, backgrounds: s
     """Clips of the event, general-event and background manifests, split by the §4.2 rule (or ``kind``).
 
     Built exactly as ``render_dataset`` builds its synthesizer's clips, so a source and a render with
-    the same manifests, seed and settings make the same mixtures. Rows whose audio file is missing
-    fail (``strict``) or are dropped; no event clip at all, or a backgrounds manifest without a
+    the same manifests, seed and settings make the same mixtures. Malformed rows and rows whose audio
+    file is missing fail (``strict``) or are dropped with a warning listing them; no event clip at all, or a backgrounds manifest without a
     background, is a :class:`ValueError` naming ``what`` and the files.
     """
 
     def rows(paths: list[str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for p in paths:
-            out.extend(read_manifest(p, strict=strict).rows)  # as render_dataset reads them
+            table = read_manifest(p, strict=strict)  # as render_dataset reads them
+            if table.problems:
+                log.warning("%s: skipping bad manifest rows\n%s", what, format_problems(table.problems))
+            out.extend(table.rows)
         return out
 
     ev_rows = split_pool(rows(_paths(events))).events

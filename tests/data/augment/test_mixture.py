@@ -10,6 +10,7 @@ from flamkit.config.validate import AUGMENTER_INJECTED, Slot, build_component, c
 from flamkit.data.augment.mixture import MixtureAugment, trim_silence
 from flamkit.data.collate import collate_sed
 from flamkit.data.example import Event, Example
+from flamkit.data.manifest import ManifestError
 from flamkit.data.pipeline import BatchStream
 from flamkit.data.source import DataError
 from flamkit.data.sources.audio_text import AudioTextSource
@@ -249,3 +250,16 @@ def test_sound_effects_become_sed_batches(corpus, tmp_path):
     again = stream.make_batch(0).data[0]  # batches are functions of (seed, stream, rank, index)
     for x, y in zip(examples, again):
         np.testing.assert_array_equal(x.audio, y.audio)
+
+
+def test_missing_pool_files_fail_or_are_dropped_with_a_warning(corpus, tmp_path, caplog):
+    rows = [json.loads(line) for line in open(corpus["events"])]
+    rows.append({"path": str(tmp_path / "gone.wav"), "label": "ghost", "kind": "event"})
+    bad = tmp_path / "events.jsonl"
+    bad.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(ManifestError, match=rf"{bad}:13: audio file not found: .*gone.wav"):
+        MixtureAugment(events=str(bad), backgrounds=corpus["backgrounds"], sample_rate=SR)
+    with caplog.at_level("WARNING"):
+        aug = MixtureAugment(events=str(bad), backgrounds=corpus["backgrounds"], sample_rate=SR, strict=False)
+    assert "gone.wav" in caplog.text and "mixture: skipping bad manifest rows" in caplog.text
+    assert all("gone" not in c.key for pool in aug.synth.pools.values() for c in pool)
