@@ -129,7 +129,7 @@ def manifest_pools(what: str, events: str | Sequence[str] | None, backgrounds: s
     return ManifestPools(ev + gen, clips_from_rows(bg_rows, pool="background"), tags)
 
 
-def attach_tags(mixture: Mixture, tags_by_clip: dict[str, tuple[str, ...]]) -> list[Event]:
+def attach_tags(mixture: Mixture, tags_by_clip: Mapping[str, tuple[str, ...]]) -> list[Event]:
     """The mixture's events with ``tags`` from the clips that made them (for the caption augmenter)."""
     by_text: dict[str, list[str]] = defaultdict(list)
     for placed in mixture.placed:

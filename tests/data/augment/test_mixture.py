@@ -263,3 +263,17 @@ def test_missing_pool_files_fail_or_are_dropped_with_a_warning(corpus, tmp_path,
         aug = MixtureAugment(events=str(bad), backgrounds=corpus["backgrounds"], sample_rate=SR, strict=False)
     assert "gone.wav" in caplog.text and "mixture: skipping bad manifest rows" in caplog.text
     assert all("gone" not in c.key for pool in aug.synth.pools.values() for c in pool)
+
+
+def test_an_example_that_relabelling_removes_is_a_dataerror(corpus):
+    # sparse 1 ms clicks are active on ~3 frames each; with C.4's blip rule set to 5 frames they all go
+    clicks = np.zeros(int(3.0 * SR), np.float32)
+    clicks[:: int(0.4 * SR)] = 0.9
+    clicks[int(0.4 * SR) // 2 :: int(0.4 * SR)] = -0.9
+    aug = augmenter(corpus, min_segment_frames=5, min_total_frames=0, min_gap_frames=1, min_events=1, max_events=1,
+                    split_prob=0.0, repeat_prob=0.0)
+    ex = Example(clicks, SR, key="clicks.wav", caption="sparse clicks")
+    with pytest.raises(DataError, match="clicks.wav: no frame of the example stays labelled"):
+        aug(ex, np.random.default_rng(0))
+    kept = augmenter(corpus, min_events=1, max_events=1, split_prob=0.0, repeat_prob=0.0)(ex, np.random.default_rng(0))
+    assert [e.text for e in kept.events] == ["sparse clicks"]  # audible: only the blip rule removed them
