@@ -5,6 +5,10 @@ arguments are bound to the component's signature: unknown keys (with the closest
 missing required arguments, arguments flamkit injects itself, and values of the wrong simple type
 are all reported at once, each with its config key. A sweep is validated point by point before
 anything is submitted, so a typo fails in a second on the login node, not after hours in a queue.
+
+A component whose arguments hold structure of their own (a ``synth:`` dict of synthesizer settings)
+may expose ``config_problems(kwargs) -> list[str]`` (a static method): its sentences, each starting
+with the key, are reported under the component's path like the signature's.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ TEXT_INJECTED = frozenset({"max_tokens"})
 HEAD_INJECTED = frozenset({"in_dim", "out_dim"})
 POOLING_INJECTED = frozenset({"dim"})
 SOURCE_INJECTED = frozenset({"sample_rate", "clip_seconds"})
-AUGMENTER_INJECTED = frozenset({"sample_rate"})
+AUGMENTER_INJECTED = frozenset({"sample_rate", "clip_seconds"})
 OPTIM_INJECTED = frozenset({"params"})
 SCHED_INJECTED = frozenset({"optimizer", "max_steps"})
 WEIGHTED = frozenset({"weight"})
@@ -159,6 +163,9 @@ def check_component(slot: Slot, node: Any) -> list[str]:
     for pname, p in named.items():
         if p.default is inspect.Parameter.empty and pname not in kwargs and pname not in slot.injected:
             problems.append(f"{slot.path}.{pname}: required by {slot.registry.kind} {name!r} but not set")
+    own_check = getattr(obj, "config_problems", None)
+    if callable(own_check):
+        problems.extend(f"{slot.path}.{p}" for p in own_check(kwargs))
     return problems
 
 
