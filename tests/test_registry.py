@@ -60,4 +60,4 @@ def test_core_registries_hold_core_components():
     assert {"per_text_scale", "per_text_bias", "scalar_scale", "scalar_bias", "mlp"} <= set(HEADS.names())
     assert {"hf", "minilm"} <= set(TEXT_ENCODERS.names())
     assert "adam" in OPTIMIZERS and "warmup_linear" in SCHEDULES
-    assert all(e.source == "core" for e in LOSSES.entries())
+    assert all(LOSSES.entry(n).source == "core" for n in ("clip", "siglip", "sed", "prior"))
