@@ -39,6 +39,7 @@ class Slot:
 AUDIO_INJECTED = frozenset({"frames"})
 TEXT_INJECTED = frozenset({"max_tokens"})
 HEAD_INJECTED = frozenset({"in_dim", "out_dim"})
+POOLING_INJECTED = frozenset({"dim"})
 SOURCE_INJECTED = frozenset({"sample_rate", "clip_seconds"})
 AUGMENTER_INJECTED = frozenset({"sample_rate"})
 OPTIM_INJECTED = frozenset({"params"})
@@ -59,6 +60,8 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     yield Slot("model.text", R.TEXT_ENCODERS, TEXT_INJECTED), model.get("text")
     for key in ("projection", "scale", "bias"):
         yield Slot(f"model.{key}", R.HEADS, HEAD_INJECTED), model.get(key)
+    if model.get("pooling") is not None:  # configs saved before poolings existed have none: the mean
+        yield Slot("model.pooling", R.POOLINGS, POOLING_INJECTED), model.get("pooling")
     for label, node in (cfg.get("loss") or {}).items():
         yield Slot(f"loss.{label}", R.LOSSES, reserved=WEIGHTED), node
     data = cfg.get("data") or {}

@@ -4,6 +4,10 @@ The audio side maps a batch of clips to L frame embeddings e^{a,loc} (eq. 3) and
 the L2-normalised mean of the frames (§3). The text side maps descriptions to e^t plus the per-text
 logit scale alpha(y) and bias beta(y) (eq. 5), computed from the text features E^t(y) before the
 projection, as C.6 appends the MLPs to the text feature extractor.
+
+How the global embeddings are pooled is a registered component (``model.pooling``,
+:mod:`flamkit.models.pooling`); the default ``mean`` is the rule above, and plugins such as
+MGA-CLAP's shared codebook replace it (for audio frames and, optionally, text tokens).
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from flamkit.config.validate import AUDIO_INJECTED, HEAD_INJECTED, TEXT_INJECTED, Slot, build_component
-from flamkit.registry import AUDIO_ENCODERS, HEADS, TEXT_ENCODERS
+from flamkit.config.validate import AUDIO_INJECTED, HEAD_INJECTED, POOLING_INJECTED, TEXT_INJECTED, Slot, build_component
+from flamkit.models.pooling import MeanPooling, TokenFeatures
+from flamkit.registry import AUDIO_ENCODERS, HEADS, POOLINGS, TEXT_ENCODERS
 
 
 @dataclass
 class AudioEmbeddings:
     frames: Tensor  # [B, L, d], each frame L2-normalised
-    clip: Tensor  # [B, d], L2-normalised mean of the frames
+    clip: Tensor  # [B, d], L2-normalised pooling of the frames (by default their mean)
 
 
 @dataclass
@@ -47,14 +52,22 @@ class FlamModel(nn.Module):
         bias_head: nn.Module,
         clip_scale_init: float = math.log(1 / 0.07),
         clip_scale_max: float = 100.0,
+        pooling: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        pooling = MeanPooling() if pooling is None else pooling
+        if getattr(pooling, "text_tokens", False) and not callable(getattr(text_encoder, "encode_tokens", None)):
+            raise ValueError(
+                f"pooling {type(pooling).__name__} pools text tokens, but text encoder {type(text_encoder).__name__} "
+                "has no encode_tokens(texts) -> TokenFeatures; use a text encoder that has one (e.g. `hf`, `minilm`)"
+            )
         self.audio_encoder = audio_encoder
         self.text_encoder = text_encoder
         self.audio_projection = audio_projection
         self.text_projection = text_projection
         self.scale_head = scale_head
         self.bias_head = bias_head
+        self.pooling = pooling
         self.clip_logit_scale = nn.Parameter(torch.tensor(float(clip_scale_init)))
         self.clip_scale_max = clip_scale_max
 
@@ -76,13 +89,19 @@ class FlamModel(nn.Module):
 
     def encode_audio(self, audio: Tensor) -> AudioEmbeddings:
         feats = self.audio_encoder(audio)  # [B, L, D_a]
-        frames = F.normalize(self.audio_projection(feats), dim=-1)
-        clip = F.normalize(frames.mean(dim=1), dim=-1)
+        projected = self.audio_projection(feats)  # [B, L, d]
+        frames = F.normalize(projected, dim=-1)
+        clip = F.normalize(self.pooling(projected), dim=-1)
         return AudioEmbeddings(frames=frames, clip=clip)
 
     def encode_text(self, texts: Sequence[str]) -> TextEmbeddings:
-        feats = self.text_encoder(list(texts))  # [K, D_t]
-        emb = F.normalize(self.text_projection(feats), dim=-1)
+        if getattr(self.pooling, "text_tokens", False):
+            tok: TokenFeatures = self.text_encoder.encode_tokens(list(texts))
+            feats = tok.pooled  # [K, D_t], for the scale and bias heads
+            emb = F.normalize(self.pooling(self.text_projection(tok.tokens), tok.mask), dim=-1)
+        else:
+            feats = self.text_encoder(list(texts))  # [K, D_t]
+            emb = F.normalize(self.text_projection(feats), dim=-1)
         return TextEmbeddings(emb=emb, scale=self.scale_head(feats), bias=self.bias_head(feats))
 
     def frame_cosine(self, audio: AudioEmbeddings, text: TextEmbeddings) -> Tensor:
@@ -112,4 +131,9 @@ def build_model(model_cfg: DictConfig | dict[str, Any]) -> FlamModel:
     text_proj = build_component(HEADS, cfg.projection, head_slot, in_dim=int(text.out_dim), out_dim=d)
     scale = build_component(HEADS, cfg.scale, head_slot, in_dim=int(text.out_dim))
     bias = build_component(HEADS, cfg.bias, head_slot, in_dim=int(text.out_dim))
-    return FlamModel(audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max))
+    # Configs saved before poolings existed have no model.pooling: they meant the mean.
+    pooling_node = cfg.get("pooling") or {"name": "mean"}
+    pooling = build_component(POOLINGS, pooling_node, Slot("model.pooling", POOLINGS, POOLING_INJECTED), dim=d)
+    return FlamModel(
+        audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max), pooling
+    )
