@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +30,7 @@ from flamkit.registry import AUDIO_ENCODERS, HEADS, POOLINGS, TEXT_ENCODERS
 class AudioEmbeddings:
     frames: Tensor  # [B, L, d], each frame L2-normalised
     clip: Tensor  # [B, d], L2-normalised pooling of the frames (by default their mean)
+    projected: Optional[Tensor] = None  # [B, L, d], the frames before normalisation (what poolings read)
 
 
 @dataclass
@@ -92,7 +93,16 @@ class FlamModel(nn.Module):
         projected = self.audio_projection(feats)  # [B, L, d]
         frames = F.normalize(projected, dim=-1)
         clip = F.normalize(self.pooling(projected), dim=-1)
-        return AudioEmbeddings(frames=frames, clip=clip)
+        return AudioEmbeddings(frames=frames, clip=clip, projected=projected)
+
+    @property
+    def pools_by_mean(self) -> bool:
+        """True when the clip embedding is the normalised mean of the frames (then frames alone give it)."""
+        return isinstance(self.pooling, MeanPooling)
+
+    def pool_frames(self, projected: Tensor) -> Tensor:
+        """``[d]`` clip embedding of one clip's projected frames ``[n, d]``, any n (evaluation of long clips)."""
+        return F.normalize(self.pooling(projected.unsqueeze(0)), dim=-1)[0]
 
     def encode_text(self, texts: Sequence[str]) -> TextEmbeddings:
         if getattr(self.pooling, "text_tokens", False):
