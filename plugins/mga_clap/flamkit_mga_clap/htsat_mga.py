@@ -47,17 +47,16 @@ def value_path(block: nn.Module, x: Tensor) -> Tensor:
 
 
 def drop_stripes(x: Tensor, dim: int, width: int, stripes: int) -> Tensor:
-    """Zero ``stripes`` random stripes of ``0..width-1`` steps along ``dim`` of each clip (torchlibrosa's rule)."""
-    total = x.shape[dim]
-    keep = torch.ones(x.shape[0], total, device=x.device, dtype=x.dtype)
-    for b in range(x.shape[0]):
-        for _ in range(stripes):
-            distance = int(torch.randint(0, width, (1,)))
-            start = int(torch.randint(0, max(total - distance, 1), (1,)))
-            keep[b, start : start + distance] = 0
-    shape = [x.shape[0]] + [1] * (x.dim() - 1)
+    """Zero ``stripes`` stripes along ``dim`` of each clip (dim 0 = batch), as torchlibrosa's ``DropStripes``:
+    each stripe is ``randint(0, width)`` steps long and starts at ``randint(0, total - length)``."""
+    total, batch = x.shape[dim], x.shape[0]
+    length = torch.randint(0, width, (batch, stripes), device=x.device)
+    start = (torch.rand(batch, stripes, device=x.device) * (total - length).clamp_min(1)).long()
+    pos = torch.arange(total, device=x.device)
+    dropped = ((pos >= start[..., None]) & (pos < (start + length)[..., None])).any(dim=1)  # [batch, total]
+    shape = [batch] + [1] * (x.dim() - 1)
     shape[dim] = total
-    return x * keep.reshape(shape)
+    return x * (~dropped).to(x.dtype).reshape(shape)
 
 
 @AUDIO_ENCODERS.register("htsat_mga")
