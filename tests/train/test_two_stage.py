@@ -42,7 +42,7 @@ def test_flam_initialised_from_flam_global(tmp_path):
 @pytest.mark.slow
 @pytest.mark.distributed
 def test_train_under_torchrun(tmp_path):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "0",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
            "-m", "flamkit.cli", "train", "experiment=quickstart", *TINY, "train.max_steps=2", f"run.root={tmp_path}"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
