@@ -130,12 +130,13 @@ class FlamModel(nn.Module):
         if "text_encoder" not in self._frozen:
             return self.text_encoder(texts)
         missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
-        if missing:
-            with torch.no_grad():
-                feats = self.text_encoder(missing)
-            if len(self._text_cache) + len(missing) > self.text_cache_size:
-                self._text_cache.clear()
-            self._text_cache.update(zip(missing, feats))
+        if len(self._text_cache) + len(missing) > self.text_cache_size:
+            self._text_cache.clear()
+        with torch.no_grad():
+            for t in missing:
+                # One text per call: padding a batch changes features in the last bits, and a cached
+                # value must not depend on its batch-mates, or a resumed run (empty cache) drifts.
+                self._text_cache[t] = self.text_encoder([t])[0]
         return torch.stack([self._text_cache[t] for t in texts])
 
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:

@@ -99,3 +99,13 @@ def test_frozen_text_encoder_is_cached_untrained_and_in_eval_mode():
     assert m.text_projection.fc1.weight.grad is not None
     with pytest.raises(ValueError, match="no submodule"):
         m.freeze(["txt_encoder"])
+
+
+def test_frozen_features_do_not_depend_on_batch_mates():
+    """A resumed process starts with an empty cache: cached features must be a function of the text alone."""
+    cfg = dict(_cfg(), freeze=["text_encoder"])
+    a, b = build_model(cfg), build_model(cfg)
+    b.load_state_dict(a.state_dict())
+    a.encode_text(["a dog barks"])
+    b.encode_text(["a dog barks", "a very long description of several distinct sounds happening one after another"])
+    assert torch.equal(a._text_cache["a dog barks"], b._text_cache["a dog barks"])
