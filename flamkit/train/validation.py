@@ -60,13 +60,13 @@ class Validator:
         return metrics
 
     def _evaluate(self, examples: list[Example]):
-        from flamkit.eval.metrics.sed import open_vocab_auroc
+        from flamkit.eval.metrics.frame_metrics import EventFrames, present_event_auroc, spearman_per_event
         from flamkit.eval.plots import frame_probability_figure
         from flamkit.scoring import frame_scores
 
         L = self.model.frames
         losses, weights = [], []
-        score_rows, label_rows = [], []
+        score_rows, label_rows, files, texts_all = [], [], [], []
         figs = []
         device = self.env.device
         for start in range(0, len(examples), self.batch_size):
@@ -84,11 +84,24 @@ class Validator:
                 ks = torch.nonzero(present[b]).flatten()
                 score_rows.append(probs[b, ks].cpu().numpy())
                 label_rows.append(targets[b, ks].cpu().numpy())
+                files.extend([chunk[b].key] * len(ks))
+                texts_all.extend(batch.texts[k] for k in ks.tolist())
                 if len(figs) < int(self.cfg.train.num_figure_clips):
                     texts = [batch.texts[k] for k in ks.tolist()]
                     figs.append((frame_probability_figure(chunk[b], texts, score_rows[-1], label_rows[-1]), chunk[b]))
         metrics = {"sed_loss": float(np.average(losses, weights=weights))}
-        auroc = open_vocab_auroc(score_rows, label_rows)
+        scores = np.concatenate(score_rows).astype(np.float32)
+        events = EventFrames(
+            scores=scores,
+            targets=np.concatenate(label_rows).astype(bool),
+            lengths=np.full(len(scores), L),
+            files=tuple(files),
+            labels=tuple(texts_all),
+        )
+        auroc = present_event_auroc(events).pooled
         if np.isfinite(auroc):
             metrics["frame_auroc"] = auroc
+        rho = spearman_per_event(events)
+        if rho.count:
+            metrics["spearman"] = rho.mean
         return metrics, figs
