@@ -31,6 +31,15 @@ from flamkit.slurm.task import TrainTask
 TaskFactory = Callable[[DictConfig, DictConfig], Any]
 
 
+def _extra_flags(flags: dict[str, Any]) -> dict[str, Any]:
+    """Requeueable even where the cluster's JobRequeue default is 0; the profile's ``sbatch`` flags win.
+    ``flag: true`` is a bare ``--flag``; ``false``/``null`` leave it out (``requeue: false`` -> ``--no-requeue``)."""
+    merged = {"requeue": True, **dict(flags)}
+    if merged.get("requeue") is False:
+        merged["no-requeue"] = True
+    return {k: v for k, v in merged.items() if v is not None and v is not False}
+
+
 def sbatch_parameters(profile: ClusterProfile, job_name: str) -> dict[str, Any]:
     """submitit SlurmExecutor parameters (its native sbatch names) for a profile."""
     params: dict[str, Any] = {
@@ -42,8 +51,7 @@ def sbatch_parameters(profile: ClusterProfile, job_name: str) -> dict[str, Any]:
         "signal_delay_s": profile.signal_delay_s,
         "array_parallelism": profile.array_parallelism,
         "setup": list(profile.setup),
-        # Requeueable even where the cluster's JobRequeue default is 0; sbatch flags of the profile win.
-        "additional_parameters": {"requeue": True, **dict(profile.sbatch)},
+        "additional_parameters": _extra_flags(profile.sbatch),
     }
     for key in ("partition", "account", "qos", "constraint", "exclude", "mem"):
         value = getattr(profile, key)

@@ -1,0 +1,107 @@
+"""The SLURM machinery on the real local cluster, with a model-free training function.
+
+These check what only a real controller can: that SIGUSR2 reaches flamkit's handler and not
+submitit's, that an array task requeues itself by its ``<array>_<task>`` id and resumes with no lost
+or repeated step, that ``scontrol requeue`` is left to SLURM, and that a cancelled job stays
+cancelled. The real training loop's bit-identical resume is tested in test_cluster_training.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from flamkit.slurm import jobs
+from flamkit.slurm.clusters import load_profile
+from flamkit.slurm.runlog import RunLog
+from flamkit.slurm.status import cancel
+from flamkit.slurm.submit import sbatch_script, submit_array
+from flamkit.slurm.task import TrainTask
+from flamkit.train.rundir import run_folder
+from tests.slurm.conftest import REPO, job_log, wait_finished, wait_until
+from tests.slurm.fakes import counting_train, fake_config
+
+pytestmark = pytest.mark.slurm
+
+
+def _steps(run_dir: Path) -> list[int]:
+    f = run_dir / "steps.log"
+    return [int(x) for x in f.read_text().split()] if f.is_file() else []
+
+
+def _profile(**over):
+    return load_profile("local", [f"cluster.{k}={v}" for k, v in over.items()], dirs=[REPO / "slurm"])
+
+
+def test_usr2_requeues_an_array_task_which_resumes_exactly(tmp_path, job_env):
+    cfgs = [fake_config(tmp_path / "runs", max_steps=30, step_s=0.25, seed=s) for s in (0, 1)]
+    folder = tmp_path / "logs" / "%j"
+    t0 = time.monotonic()
+    ids = submit_array([TrainTask(c, c, train_fn=counting_train) for c in cfgs], _profile(), folder, "flamkit-test")
+    submit_s = time.monotonic() - t0
+    assert submit_s < 10, f"submission took {submit_s:.1f} s; launch must not wait for the jobs"
+    base = jobs.base_id(ids[0])
+    assert ids == [f"{base}_0", f"{base}_1"]
+    run_dirs = [run_folder(c, c) for c in cfgs]
+
+    # The script submitit wrote is the one --dry-run prints.
+    written = (tmp_path / "logs" / base / f"{base}_submission.sh").read_text()
+    assert written == sbatch_script(_profile(), folder, 2, "flamkit-test")
+
+    wait_until(lambda: len(_steps(run_dirs[1])) >= 5, 90, "task 1 to train 5 steps")
+    subprocess.run(["scancel", "--signal=USR2", ids[1]], check=True)  # a preemption notice / time limit warning
+    wait_until(lambda: RunLog(run_dirs[1]).read()["stops"], 60, "task 1 to stop on SIGUSR2")
+    states = wait_finished(ids, 240)
+    assert states == {ids[0]: "COMPLETED", ids[1]: "COMPLETED"}, job_log(tmp_path / "logs" / ids[1], ids[1])
+    assert _steps(run_dirs[0]) == list(range(1, 31))
+    assert _steps(run_dirs[1]) == list(range(1, 31)), "a requeued run lost or repeated steps"
+    log = RunLog(run_dirs[1]).read()
+    assert [s["action"] for s in log["stops"]] == ["requeue"] and log["stops"][0]["job_id"] == ids[1]
+    assert [s["restart"] for s in log["starts"]] == [0, 1]
+    assert RunLog(run_dirs[0]).read()["stops"] == []
+
+
+def test_scontrol_requeue_is_left_to_slurm(tmp_path, job_env):
+    cfg = fake_config(tmp_path / "runs", max_steps=30, step_s=0.25)
+    (jid,) = submit_array([TrainTask(cfg, cfg, train_fn=counting_train)], _profile(), tmp_path / "logs" / "%j", "flamkit-test")
+    run_dir = run_folder(cfg, cfg)
+    wait_until(lambda: len(_steps(run_dir)) >= 5, 90, "the job to train 5 steps")
+    subprocess.run(["scontrol", "requeue", jid], check=True)  # what a preemption in REQUEUE mode does
+    states = wait_finished([jid], 240)
+    assert states[jid] == "COMPLETED", job_log(tmp_path / "logs" / jid, jid)
+    log = RunLog(run_dir).read()
+    assert [s["action"] for s in log["stops"]] == ["leave"] and "requeued the job itself" in log["stops"][0]["reason"]
+    assert len(log["starts"]) == 2
+    assert _steps(run_dir) == list(range(1, 31))  # the SIGTERM stop checkpointed before KillWait ran out
+
+
+def test_cancelled_job_stays_cancelled(tmp_path, job_env):
+    cfg = fake_config(tmp_path / "runs", max_steps=400, step_s=0.25)
+    (jid,) = submit_array([TrainTask(cfg, cfg, train_fn=counting_train)], _profile(), tmp_path / "logs" / "%j", "flamkit-test")
+    run_dir = run_folder(cfg, cfg)
+    RunLog(run_dir).add_submission(jid, None)
+    wait_until(lambda: len(_steps(run_dir)) >= 3, 90, "the job to train 3 steps")
+    assert cancel(str(run_dir)) == [jid]
+    wait_until(lambda: RunLog(run_dir).read()["stops"], 30, "the run to stop on the cancel's SIGTERM")
+    time.sleep(3)
+    assert jobs.job_states([jid])[jid].state == "CANCELLED"
+    (stop,) = RunLog(run_dir).read()["stops"]
+    assert stop["action"] == "leave" and "cancelled" in stop["reason"]
+    assert RunLog(run_dir).requeue_count() == 0
+
+
+@pytest.mark.slow
+def test_time_limit_requeues_until_done(tmp_path, job_env):
+    """A 1-minute limit with SIGUSR2 30 s before it: the run needs several jobs and finishes."""
+    cfg = fake_config(tmp_path / "runs", max_steps=140, step_s=0.5, max_requeues=6)
+    prof = _profile(time=1, signal_delay_s=30)
+    (jid,) = submit_array([TrainTask(cfg, cfg, train_fn=counting_train)], prof, tmp_path / "logs" / "%j", "flamkit-test")
+    states = wait_finished([jid], 420)
+    run_dir = run_folder(cfg, cfg)
+    assert states[jid] == "COMPLETED", job_log(tmp_path / "logs" / jid, jid)
+    log = RunLog(run_dir)
+    assert log.requeue_count() >= 1 and all(s["action"] == "requeue" for s in log.read()["stops"])
+    assert _steps(run_dir) == list(range(1, 141))
