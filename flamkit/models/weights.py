@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -60,29 +59,35 @@ def _projection(prefix_from: str, prefix_to: str, key: str) -> str | None:
 
 
 def laion_clap_to_flamkit(
-    sd: dict[str, torch.Tensor], audio_mapper: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None
+    sd: dict[str, torch.Tensor], audio_model: nn.Module | None = None
 ) -> tuple[dict[str, torch.Tensor], list[str], list[str]]:
-    """Rename a LAION-CLAP state dict; returns (renamed, unmapped source keys, known-unused keys)."""
+    """Rename a LAION-CLAP state dict; returns (renamed, unmapped source keys, known-unused keys).
+
+    The audio branch goes through :func:`flamkit.models.audio.laion_clap.laion_clap_audio_state_dict`
+    (HTSAT's stage layout differs from timm's); its dropped derived buffers are known-unused and its
+    unknown or mismatched keys are unmapped.
+    """
+    from flamkit.models.audio.laion_clap import laion_clap_audio_state_dict
+
     sd = _strip(sd)
     out: dict[str, torch.Tensor] = {}
     unmapped: list[str] = []
     unused: list[str] = []
     audio = {k[len("audio_branch."):]: v for k, v in sd.items() if k.startswith("audio_branch.")}
     if audio:
-        if audio_mapper is None:
-            from flamkit.models.audio.htsat import laion_clap_audio_state_dict as audio_mapper
-        mapped = audio_mapper(audio)
-        out.update({f"audio_encoder.{k}": v for k, v in mapped.items()})
+        conv = laion_clap_audio_state_dict(audio, audio_model)
+        out.update({f"audio_encoder.{k}": v for k, v in conv.state_dict.items()})
+        unmapped.extend(f"audio_branch.{k}" for k in conv.unknown)
+        unmapped.extend(f"audio_branch.{k} ({why})" for k, why in conv.mismatched.items())
+        unused.extend(f"audio_branch.{k}" for k in conv.dropped)
     for k, v in sd.items():
         if k.startswith("audio_branch."):
             continue
         if k.startswith("text_branch."):
             out[f"text_encoder.model.{k[len('text_branch.'):]}"] = v
-        elif k.startswith("audio_projection."):
-            new = _projection("audio_projection.", "audio_projection.", k)
-            (out.__setitem__(new, v) if new else unmapped.append(k))
-        elif k.startswith("text_projection."):
-            new = _projection("text_projection.", "text_projection.", k)
+        elif k.startswith(("audio_projection.", "text_projection.")):
+            prefix = k.split(".")[0] + "."
+            new = _projection(prefix, prefix, k)
             (out.__setitem__(new, v) if new else unmapped.append(k))
         elif k == "logit_scale_a":
             out["clip_logit_scale"] = v.reshape(())
@@ -134,7 +139,7 @@ def load_initial_weights(model: nn.Module, source: str | Path) -> LoadReport:
     if path.is_file():
         sd = read_state_dict(path)
         if any(k.removeprefix("module.").startswith(("audio_branch.", "text_branch.")) for k in sd):
-            renamed, unmapped, unused = laion_clap_to_flamkit(sd)
+            renamed, unmapped, unused = laion_clap_to_flamkit(sd, getattr(model, "audio_encoder", None))
             report = load_state_into(model, renamed)
             report.unexpected.extend(unmapped)
             report.known_unused.extend(unused)

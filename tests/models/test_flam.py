@@ -1,0 +1,76 @@
+"""The composed FLAM model: shapes, the global embedding rule, head initialisation, gradient routing."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from flamkit.losses.functional import prior_loss, sed_loss
+from flamkit.models.flam import build_model
+
+
+def _cfg(scale="per_text_scale", bias="per_text_bias", frames=32):
+    return {
+        "audio": {"name": "small_cnn", "sample_rate": 16000},
+        "text": {"name": "minilm"},
+        "projection": {"name": "mlp", "hidden": 64},
+        "scale": {"name": scale},
+        "bias": {"name": bias},
+        "frames": frames,
+        "embed_dim": 32,
+        "clip_scale_init": math.log(1 / 0.07),
+        "clip_scale_max": 100.0,
+        "max_text_tokens": 77,
+    }
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model(_cfg())
+
+
+def test_embeddings_shapes_and_global_rule(model):
+    audio = torch.randn(2, 16000 * 10) * 0.1
+    a = model.encode_audio(audio)
+    assert a.frames.shape == (2, 32, 32) and a.clip.shape == (2, 32)
+    assert torch.allclose(a.frames.norm(dim=-1), torch.ones(2, 32), atol=1e-5)
+    assert torch.allclose(a.clip, F.normalize(a.frames.mean(1), dim=-1), atol=1e-6)  # §3: mean of frames
+
+
+def test_heads_start_at_paper_values(model):
+    t = model.encode_text(["a dog barking", "glass breaking", "a dog barking"])
+    assert torch.allclose(t.scale, torch.full((3,), 10.0), atol=1e-4)  # exp(log 10), C.6
+    assert torch.allclose(t.bias, torch.full((3,), -8.0), atol=1e-6)  # C.6
+    assert torch.equal(t.emb[0], t.emb[2])
+    assert float(model.clip_scale().detach()) == pytest.approx(1 / 0.07, rel=1e-5)
+
+
+def test_scalar_ablation_heads():
+    m = build_model(_cfg(scale="scalar_scale", bias="scalar_bias"))
+    t = m.encode_text(["x", "y"])
+    assert torch.allclose(t.scale, torch.full((2,), 10.0)) and torch.allclose(t.bias, torch.full((2,), -10.0))
+
+
+def test_bias_mlp_is_trained_by_prior_only(model):
+    """SED gives the bias no gradient; the prior trains the bias MLP but not the text encoder (detached input)."""
+    model.zero_grad()
+    a = model.encode_audio(torch.randn(2, 160000) * 0.1)
+    t = model.encode_text(["a", "b"])
+    ids = torch.tensor([1, 2])
+    ev, masks = torch.tensor([[1], [-1]]), torch.zeros(2, 1, 32, dtype=torch.bool)
+    masks[0, 0, :5] = True
+    sed_loss(a.frames, t.emb, ids, t.scale, t.bias, ev, masks).backward(retain_graph=True)
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.bias_head.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.scale_head.parameters())
+    model.zero_grad()
+    prior_loss(t.bias, ids, ev, masks).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.bias_head.parameters())
+    assert all(p.grad is None for p in model.text_encoder.parameters())
+
+
+def test_frame_probabilities_and_L128():
+    m = build_model(_cfg(frames=128))
+    probs = m.frame_probabilities(torch.randn(1, 160000) * 0.1, ["a beep", "noise"])
+    assert probs.shape == (1, 2, 128) and bool(((probs >= 0) & (probs <= 1)).all())
