@@ -29,7 +29,7 @@ def _prepare_argv(argv: list[str]) -> list[str]:
 
     if any(a.startswith("hydra.searchpath=") for a in argv[1:]):
         return argv
-    return [argv[0], "hydra.searchpath=[" + ",".join(_search_path()) + "]", *argv[1:]]
+    return [*argv, "hydra.searchpath=[" + ",".join(_search_path()) + "]"]  # overrides go after the options
 
 
 def _reference(experiment: str) -> DictConfig:
@@ -53,7 +53,7 @@ def make_main(train_fn: TrainFn | None = None) -> Callable[[], Any]:
     from hydra.core.hydra_config import HydraConfig
 
     from flamkit import plugins
-    from flamkit.config.compose import ConfigError, experiments_dir
+    from flamkit.config.compose import ConfigError, experiments_dir, list_experiments
     from flamkit.config.schema import register_schema
 
     plugins.discover()
@@ -72,6 +72,11 @@ def make_main(train_fn: TrainFn | None = None) -> Callable[[], Any]:
         return TrainTask(cfg, _reference(HydraConfig.get().job.config_name), train_fn=train_fn)()
 
     def main() -> Any:
+        args = sys.argv[1:]
+        named = any(a in ("--config-name", "-cn") or a.startswith(("--config-name=", "-cn=")) for a in args)
+        if not named and not any(a in ("-h", "--help", "--hydra-help", "--version") for a in args):
+            raise SystemExit(f"flamkit.train.hydra_main: pass an experiment: --config-name NAME "
+                             f"(one of: {', '.join(list_experiments())})")
         sys.argv = _prepare_argv(list(sys.argv))
         return _train()
 
