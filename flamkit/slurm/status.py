@@ -48,25 +48,67 @@ class RunStatus:
         return asdict(self)
 
 
+TAIL_RECORDS = 4096  # the newest records of an event file that status parses
+
+
+def _tail_records(path: Path, keep: int) -> list[bytes]:
+    """The last ``keep`` records of a TFRecord file, skipping over the others without parsing them.
+
+    A record is [u64 length][u32 crc][data][u32 crc]; hopping over lengths costs one small read per
+    record, where parsing every event of a long run's file took seconds (benchmarks/status_tail.py).
+    A record cut short by a writer still at work ends the scan.
+    """
+    import struct
+    from collections import deque
+
+    spans: deque[tuple[int, int]] = deque(maxlen=keep)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        pos = 0
+        while pos + 12 <= size:
+            f.seek(pos)
+            (length,) = struct.unpack("<Q", f.read(8))
+            end = pos + 12 + length + 4
+            if end > size:
+                break
+            spans.append((pos + 12, length))
+            pos = end
+        out = []
+        for start, length in spans:
+            f.seek(start)
+            out.append(f.read(length))
+    return out
+
+
+def _scalar(value) -> float | None:
+    if value.HasField("simple_value"):
+        return float(value.simple_value)
+    if value.metadata.plugin_data.plugin_name == "scalars" and value.HasField("tensor"):
+        from tensorboard.util import tensor_util
+
+        return float(tensor_util.make_ndarray(value.tensor).item())
+    return None
+
+
 def _last_scalars(tb_dir: Path) -> tuple[int | None, dict[str, float]]:
     """Newest step and last value of each scalar tag, from the newest event file that has scalars."""
     if not tb_dir.is_dir():
         return None, {}
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-    from tensorboard.util import tensor_util
+    from tensorboard.compat.proto import event_pb2
 
     files = sorted(tb_dir.glob("events.out.tfevents.*"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
     for f in files:
         step, values = None, {}
-        try:
-            for ev in EventFileLoader(str(f)).Load():
-                for v in ev.summary.value:
-                    if v.metadata.plugin_data.plugin_name != "scalars":
-                        continue
-                    values[v.tag] = float(tensor_util.make_ndarray(v.tensor).item())
+        for raw in _tail_records(f, TAIL_RECORDS):
+            try:
+                ev = event_pb2.Event.FromString(raw)
+            except Exception:  # a damaged record: skip it, keep the rest
+                continue
+            for v in ev.summary.value:
+                x = _scalar(v)
+                if x is not None:
+                    values[v.tag] = x
                     step = ev.step if step is None else max(step, ev.step)
-        except Exception:  # a file being written may end mid-record; what was read is still right
-            pass
         if values:
             return step, values
     return None, {}

@@ -110,3 +110,55 @@ def test_task_is_checkpointable_without_state(tmp_path):
     task = TrainTask(cfg, cfg, train_fn=counting_train, ops=RecordingOps())
     delayed = task.checkpoint()
     assert delayed.function is task and delayed.args == () and delayed.kwargs == {}
+
+
+@pytest.mark.parametrize("env, expected", [
+    # one node, 4 GPUs listed by SLURM as 4-7 (no device cgroup): rank 2 keeps GPU 6
+    ({"SLURM_NTASKS": "4", "SLURM_JOB_NUM_NODES": "1", "SLURM_PROCID": "2", "SLURM_LOCALID": "2",
+      "SLURM_NODEID": "0", "SLURM_JOB_NODELIST": "gpu07", "CUDA_VISIBLE_DEVICES": "4,5,6,7"},
+     {"RANK": "2", "WORLD_SIZE": "4", "LOCAL_RANK": "2", "MASTER_ADDR": "gpu07", "CUDA_VISIBLE_DEVICES": "6"}),
+    # two nodes x 8 GPUs: global rank 9 is local rank 1 on the second node; the master is the first node
+    ({"SLURM_NTASKS": "16", "SLURM_JOB_NUM_NODES": "2", "SLURM_PROCID": "9", "SLURM_LOCALID": "1",
+      "SLURM_NODEID": "1", "SLURM_JOB_NODELIST": "gpu[01-02]", "CUDA_VISIBLE_DEVICES": "0,1,2,3,4,5,6,7"},
+     {"RANK": "9", "WORLD_SIZE": "16", "LOCAL_RANK": "1", "MASTER_ADDR": "gpu01", "CUDA_VISIBLE_DEVICES": "1"}),
+    # CPU job with 2 tasks: no GPU variable to narrow
+    ({"SLURM_NTASKS": "2", "SLURM_JOB_NUM_NODES": "1", "SLURM_PROCID": "1", "SLURM_LOCALID": "1",
+      "SLURM_NODEID": "0", "SLURM_JOB_NODELIST": "localhost"},
+     {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "MASTER_ADDR": "localhost"}),
+])
+def test_distributed_environment_from_slurm(monkeypatch, env, expected):
+    from flamkit.slurm.task import SlurmOps
+
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+                "CUDA_VISIBLE_DEVICES", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("SUBMITIT_EXECUTOR", "slurm")
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    SlurmOps().export_distributed()
+    assert {k: os.environ.get(k) for k in expected} == expected
+    assert 20000 <= int(os.environ["MASTER_PORT"]) <= 60000  # derived from the job id: the same on every rank
+    port = os.environ["MASTER_PORT"]
+    monkeypatch.delenv("MASTER_PORT")
+    SlurmOps().export_distributed()
+    assert os.environ["MASTER_PORT"] == port
+
+
+def test_no_distributed_environment_outside_slurm(monkeypatch):
+    from flamkit.slurm.task import SlurmOps
+
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    monkeypatch.delenv("RANK", raising=False)
+    SlurmOps().export_distributed()
+    assert "RANK" not in os.environ and SlurmOps().job_id() is None
+
+
+def test_array_job_id(monkeypatch):
+    from flamkit.slurm.task import SlurmOps
+
+    monkeypatch.setenv("SLURM_JOB_ID", "101")
+    monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "99")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "2")
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "3")
+    assert SlurmOps().job_id() == "99_2" and SlurmOps().restart_count() == 3
