@@ -129,9 +129,10 @@ def test_task_is_checkpointable_without_state(tmp_path):
 def test_distributed_environment_from_slurm(monkeypatch, env, expected):
     from flamkit.slurm.task import SlurmOps
 
+    monkeypatch.setattr(os, "environ", os.environ.copy())  # export() adds variables; keep them in this test
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
                 "CUDA_VISIBLE_DEVICES", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"):
-        monkeypatch.delenv(key, raising=False)
+        os.environ.pop(key, None)
     monkeypatch.setenv("SUBMITIT_EXECUTOR", "slurm")
     monkeypatch.setenv("SLURM_JOB_ID", "4242")
     for k, v in env.items():
@@ -140,7 +141,7 @@ def test_distributed_environment_from_slurm(monkeypatch, env, expected):
     assert {k: os.environ.get(k) for k in expected} == expected
     assert 20000 <= int(os.environ["MASTER_PORT"]) <= 60000  # derived from the job id: the same on every rank
     port = os.environ["MASTER_PORT"]
-    monkeypatch.delenv("MASTER_PORT")
+    del os.environ["MASTER_PORT"]
     SlurmOps().export_distributed()
     assert os.environ["MASTER_PORT"] == port
 
@@ -148,8 +149,9 @@ def test_distributed_environment_from_slurm(monkeypatch, env, expected):
 def test_no_distributed_environment_outside_slurm(monkeypatch):
     from flamkit.slurm.task import SlurmOps
 
-    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
-    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.setattr(os, "environ", os.environ.copy())
+    os.environ.pop("SLURM_JOB_ID", None)
+    os.environ.pop("RANK", None)
     SlurmOps().export_distributed()
     assert "RANK" not in os.environ and SlurmOps().job_id() is None
 
