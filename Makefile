@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 EXTRAS := dev,fairseq2,torchaudio
 PYTEST_ARGS ?=
 
-.PHONY: install quickstart test test-fast lock clean system-deps
+.PHONY: install quickstart test test-fast lock clean system-deps bench-deps
 
 PLUGINS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 
@@ -35,6 +35,13 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not slurm and not corpus" $(PYTEST_ARGS)
+
+# Peers for the benchmarks: Scaper (synth_throughput.py) needs libsox for its soxbindings build.
+bench-deps: install
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -qq libsox-dev sox >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq libsox-dev sox >/dev/null)); \
+	else echo "install libsox-dev and sox with your system package manager first"; fi
+	$(BIN)/uv pip install --python $(BIN)/python -c requirements/lock.txt ".[bench]"
 
 # Re-pin the tested set after changing pyproject ranges (review the diff before committing).
 lock: install
