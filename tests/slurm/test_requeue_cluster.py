@@ -105,3 +105,58 @@ def test_time_limit_requeues_until_done(tmp_path, job_env):
     log = RunLog(run_dir)
     assert log.requeue_count() >= 1 and all(s["action"] == "requeue" for s in log.read()["stops"])
     assert _steps(run_dir) == list(range(1, 141))
+
+
+def test_launch_record_guard_cancel_and_relaunch(tmp_path, job_env):
+    """launch writes the record; a second launch of running runs is refused; cancel stops the array; launching
+    again resumes the same run folders."""
+    from flamkit.config.compose import ConfigError
+    from flamkit.slurm.record import SweepRecord, record_dir
+    from flamkit.slurm.resolve import ResolvedPoint
+    from flamkit.slurm.status import collect
+    from flamkit.slurm.submit import Prepared, launch
+    from flamkit.slurm.sweeps import LaunchRequest, SweepPoint
+    from flamkit.train.rundir import config_hash
+
+    root = tmp_path / "runs"
+    cfgs = [fake_config(root, max_steps=40, step_s=0.25, seed=s) for s in (0, 1)]
+    points = [ResolvedPoint(i, SweepPoint("fake", (f"seed={i}",)), c, c, run_folder(c, c), config_hash(c))
+              for i, c in enumerate(cfgs)]
+    folder = record_dir(root, "fakes", [p.config_hash for p in points])
+
+    def prepared() -> Prepared:
+        rec = SweepRecord.load(folder) if (folder / "sweep.json").is_file() else SweepRecord(folder, {})
+        return Prepared(LaunchRequest("fakes", "local", [], [p.point for p in points]), _profile(), points, rec, "flamkit-test")
+
+    def factory(cfg, ref):
+        return TrainTask(cfg, ref, train_fn=counting_train)
+
+    t0 = time.monotonic()
+    ids = launch(prepared(), ["test"], task_factory=factory)
+    assert time.monotonic() - t0 < 10
+    rec = SweepRecord.load(folder)
+    assert rec.latest_job_ids() == ids and [p["run_dir"] for p in rec.points] == [str(p.run_dir) for p in points]
+    assert rec.data["cluster"]["name"] == "local" and rec.data["cluster"]["partition"] == "debug"
+    for p, jid in zip(points, ids):
+        assert RunLog(p.run_dir).read()["submissions"][0]["job_id"] == jid
+
+    with pytest.raises(ConfigError, match="already have a job queued or running"):
+        launch(prepared(), ["test"], task_factory=factory)
+
+    wait_until(lambda: all(len(_steps(p.run_dir)) >= 3 for p in points), 90, "both runs to train 3 steps")
+    assert cancel(str(folder), root) == [jobs.base_id(ids[0])]  # the whole array at once
+    states = wait_finished(ids, 60)
+    assert set(states.values()) == {"CANCELLED"}
+    wait_until(lambda: all(RunLog(p.run_dir).read()["stops"] for p in points), 30, "both runs to record their stop")
+    time.sleep(2)
+    done_before = [len(_steps(p.run_dir)) for p in points]
+    assert all(0 < n < 40 for n in done_before)
+
+    ids2 = launch(prepared(), ["test"], task_factory=factory)
+    assert ids2 != ids and SweepRecord.load(folder).latest_job_ids() == ids2
+    states = wait_finished(ids2, 180)
+    assert set(states.values()) == {"COMPLETED"}, job_log(folder / "logs" / ids2[0], ids2[0])
+    for p in points:
+        assert _steps(p.run_dir) == list(range(1, 41)), "relaunch lost or repeated steps"
+    _, rows = collect(str(folder), root)
+    assert [r.state for r in rows] == ["COMPLETED", "COMPLETED"] and [r.job_id for r in rows] == ids2
