@@ -33,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"flamkit launch: {exc}", file=sys.stderr)
         return 2
     n = len(prep.points)
+    for w in prep.warnings:
+        print(f"flamkit launch: warning: {w}", file=sys.stderr)
     if args.dry_run:
         print(f"# sbatch script ({n} point(s), cluster {prep.profile.name} from {', '.join(prep.profile.source)})")
         print(prep.script())

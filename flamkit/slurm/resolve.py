@@ -47,6 +47,24 @@ def _check_init_from(cfg: DictConfig) -> str | None:
     return None
 
 
+PROBE = "/flamkit-probe/flam_global"
+
+
+def warnings_for(points: Sequence[ResolvedPoint]) -> list[str]:
+    """Things that are valid but probably not meant: FLAM points with no FLAM-Global run to start from.
+
+    An experiment "uses" ``flam_global`` when setting it changes ``train.init_from`` (found by
+    composing it once with a probe value), so this follows the experiment files, not their names.
+    """
+    unset = sorted({p.point.experiment for p in points if OmegaConf.select(p.cfg, "flam_global") is None
+                    and not OmegaConf.select(p.cfg, "train.init_from")})
+    users = [e for e in unset if OmegaConf.select(compose(e, [f"flam_global={PROBE}"]), "train.init_from") == PROBE]
+    if not users:
+        return []
+    return [f"flam_global is not set, so {', '.join(users)} start(s) from scratch instead of a FLAM-Global run "
+            "(the paper's FLAM stage): pass flam_global=runs/flam_global/<run> unless that is what you want"]
+
+
 def resolve_points(points: Sequence[SweepPoint], max_requeues: int | None = None) -> list[ResolvedPoint]:
     """Compose, validate and place every point; raise one ConfigError listing every problem."""
     resolved: list[ResolvedPoint] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -23,7 +23,7 @@ from flamkit.config.compose import ConfigError
 from flamkit.slurm import jobs
 from flamkit.slurm.clusters import ClusterProfile, default_cluster_name, list_profiles, load_profile
 from flamkit.slurm.record import SweepRecord, record_dir
-from flamkit.slurm.resolve import ResolvedPoint, resolve_points
+from flamkit.slurm.resolve import ResolvedPoint, resolve_points, warnings_for
 from flamkit.slurm.runlog import RunLog
 from flamkit.slurm.sweeps import LaunchRequest
 from flamkit.slurm.task import TrainTask
@@ -103,6 +103,7 @@ class Prepared:
     points: list[ResolvedPoint]
     record: SweepRecord
     job_name: str
+    warnings: list[str] = field(default_factory=list)
 
     def script(self) -> str:
         return sbatch_script(self.profile, self.record.logs / "%j", len(self.points), self.job_name)
@@ -121,7 +122,8 @@ def prepare(request: LaunchRequest) -> Prepared:
         raise ConfigError(f"the points of one sweep must share run.root (got {sorted(roots)})")
     folder = record_dir(Path(roots.pop()), request.name, [p.config_hash for p in points])
     record = SweepRecord.load(folder) if (folder / "sweep.json").is_file() else SweepRecord(folder, {})
-    return Prepared(request, profile, points, record, job_name=f"{profile.job_name}-{request.name}")
+    return Prepared(request, profile, points, record, job_name=f"{profile.job_name}-{request.name}",
+                    warnings=warnings_for(points))
 
 
 def _running_elsewhere(prep: Prepared) -> list[str]:

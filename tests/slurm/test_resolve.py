@@ -63,3 +63,13 @@ def test_the_ablation_sweep_resolves_at_cpu_size(tmp_path):
     assert {r.point.experiment for r in resolved} == {
         "flam", "flam_no_text_scale", "flam_no_text_bias", "flam_no_text_scale_bias", "flam_L128",
         "flam_no_global", "flam_no_closed_set", "flam_no_global_init"}
+
+
+def test_warning_when_a_flam_point_has_no_flam_global(tmp_path):
+    from flamkit.slurm.resolve import warnings_for
+
+    pts = resolve_points([SweepPoint("flam_no_global_init", ("size=cpu", f"run.root={tmp_path}")),
+                          SweepPoint("flam", ("size=cpu", f"run.root={tmp_path}"))])
+    (w,) = warnings_for(pts)
+    assert "flam start(s) from scratch" in w and "flam_no_global_init" not in w
+    assert warnings_for(pts[:1]) == []
