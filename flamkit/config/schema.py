@@ -39,6 +39,7 @@ class StreamConfig:
     augment: List[Component] = field(default_factory=list)
     batch_size: int = 8
     balance_labels: bool = False
+    loader: str = "torch"  # or "fairseq2" (one source; flamkit.data.fairseq2_backend)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Callable, Mapping
 
+import torch
 from omegaconf import DictConfig
 
 from flamkit.config.validate import AUGMENTER_INJECTED, SOURCE_INJECTED, WEIGHTED, Slot, build_component
@@ -33,6 +34,22 @@ def stream_collate(name: str, cfg: DictConfig, frames: int) -> Callable[[list], 
     if name not in collates:
         raise ValueError(f"data.streams.{name}: unknown stream; streams are {sorted(collates)}")
     return collates[name]
+
+
+def _torch_loader(stream_args: dict[str, Any], num_workers: int) -> Any:
+    return make_loader(BatchStream(**stream_args), num_workers)
+
+
+def _fairseq2_loader(stream_args: dict[str, Any], num_workers: int) -> Any:
+    from flamkit.data.fairseq2_backend import make_fairseq2_loader  # optional dependency
+
+    world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+    return make_fairseq2_loader(stream_args, world_size=world, num_parallel_calls=max(1, num_workers))
+
+
+# data.streams.<name>.loader -> how its batches are made: the native BatchStream on a torch
+# DataLoader (weighted mixtures, label balancing), or a fairseq2 DataPipeline (one source).
+STREAM_LOADERS: dict[str, Callable[[dict[str, Any], int], Any]] = {"torch": _torch_loader, "fairseq2": _fairseq2_loader}
 
 
 def build_source(node: Any, path: str, sample_rate: int, clip_seconds: float) -> DataSource:
@@ -59,11 +76,11 @@ def build_streams(
             build_component(AUGMENTERS, node, Slot(f"data.streams.{name}.augment[{i}]", AUGMENTERS, AUGMENTER_INJECTED), sample_rate=sr)
             for i, node in enumerate(scfg.augment or [])
         ]
-        stream = BatchStream(
-            name,
-            sources,
-            weights,
-            stream_collate(name, cfg, frames),
+        stream_args = dict(
+            name=name,
+            sources=sources,
+            weights=weights,
+            collate=stream_collate(name, cfg, frames),
             batch_size=int(scfg.batch_size),
             seed=int(cfg.seed),
             rank=rank,
@@ -71,7 +88,10 @@ def build_streams(
             balance_labels=bool(scfg.balance_labels),
             start_batch=int(positions.get(name, 0)),
         )
-        loaders[name] = make_loader(stream, int(cfg.data.num_workers))
+        kind = str(scfg.get("loader", "torch"))
+        if kind not in STREAM_LOADERS:
+            raise ValueError(f"data.streams.{name}.loader: {kind!r} is not one of {', '.join(STREAM_LOADERS)}")
+        loaders[name] = STREAM_LOADERS[kind](stream_args, int(cfg.data.num_workers))
     return loaders
 
 

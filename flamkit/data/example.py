@@ -21,12 +21,14 @@ class Event:
 
     ``segments`` are (onset, offset) seconds where the event is active. ``activity`` (optional) is
     the finer per-50-Hz-frame activity after loudness relabelling; when present it is the truth and
-    ``segments`` are its runs.
+    ``segments`` are its runs. ``tags`` are alternative short descriptions of the same sound (the
+    caption augmenter may use one instead of ``text``, C.6).
     """
 
     text: str
     segments: list[tuple[float, float]]
     activity: np.ndarray | None = None
+    tags: list[str] = field(default_factory=list)
 
     def frame_mask(self, num_frames: int, duration: float) -> np.ndarray:
         """[L] bool: frame l (covering [l, l+1) * duration / L) is active if the event is active in any part of it."""

@@ -4,10 +4,12 @@ A manifest is one row per audio file with at least a ``path`` column; everything
 ``label``, ``tags``, ``kind``, ``duration_s`` ...) is passed through. This is the form the
 ``../shared/data/debian-sfx`` build writes (path, label, source_package, license, duration_s,
 kind=event|background, pool=train|dev, original_path, sha1) and the form of AudioCaps/Clotho style
-corpora. Relative paths are resolved against the manifest's folder, so a rendered dataset can move.
+corpora. Relative paths are resolved against the manifest's folder (or ``root``), so a rendered
+dataset can move. Corpora that name the path column otherwise (Clotho: ``file_name``) pass
+``path_key``.
 
 Each returned row is a dict with two extra keys: ``_where`` ("file:line", for later error messages,
-e.g. when the audio turns out to be undecodable) and ``path`` made absolute.
+e.g. when the audio turns out to be undecodable) and ``path``, the absolute audio path.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-KINDS = ("event", "background")
+KINDS = ("event", "background", "mixture")  # mixture: rows of a rendered dataset (render_dataset)
 NUMERIC = ("duration_s", "duration")
 
 
@@ -69,7 +71,7 @@ def _rows_jsonl(path: str) -> Iterator[tuple[int, Any, str | None]]:
                 yield line_no, None, f"invalid JSON ({exc.msg} at column {exc.colno})"
 
 
-def _rows_csv(path: str) -> Iterator[tuple[int, Any, str | None]]:
+def _rows_csv(path: str, path_key: str = "path") -> Iterator[tuple[int, Any, str | None]]:
     with open(path, encoding="utf-8", newline="") as f:
         delimiter = "\t" if path.lower().endswith(".tsv") else ","
         reader = csv.reader(f, delimiter=delimiter)
@@ -78,8 +80,8 @@ def _rows_csv(path: str) -> Iterator[tuple[int, Any, str | None]]:
         except StopIteration:
             return
         header = [h.strip() for h in header]
-        if "path" not in header:
-            yield 1, None, f"header has no 'path' column (columns: {', '.join(header) or 'none'})"
+        if path_key not in header:
+            yield 1, None, f"header has no {path_key!r} column (columns: {', '.join(header) or 'none'})"
             return
         line_no = reader.line_num
         for values in reader:
@@ -92,16 +94,16 @@ def _rows_csv(path: str) -> Iterator[tuple[int, Any, str | None]]:
             yield start, dict(zip(header, values)), None
 
 
-def _check_row(row: Any, base: str, required: Iterable[str], check_files: bool) -> str | None:
+def _check_row(row: Any, base: str, required: Iterable[str], check_files: bool, path_key: str = "path") -> str | None:
     if not isinstance(row, dict):
         return f"expected a JSON object, got {type(row).__name__}"
     for key in required:
         value = row.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             return f"missing required column {key!r}"
-    path = row.get("path")
-    if not isinstance(path, str):
-        return f"'path' must be a string, got {type(path).__name__}"
+    path = row.get(path_key)
+    if not isinstance(path, str) or not path.strip():
+        return f"{path_key!r} must be a non-empty string, got {path!r}"
     path = os.path.expanduser(path.strip())
     row["path"] = path if os.path.isabs(path) else os.path.normpath(os.path.join(base, path))
     for key in NUMERIC:
@@ -122,30 +124,38 @@ def _check_row(row: Any, base: str, required: Iterable[str], check_files: bool) 
 
 
 def read_manifest(
-    path: str, *, required: Iterable[str] = ("path",), check_files: bool = True, strict: bool = True
+    path: str,
+    *,
+    required: Iterable[str] = ("path",),
+    check_files: bool = True,
+    strict: bool = True,
+    path_key: str = "path",
+    root: str | None = None,
 ) -> Manifest:
     """Rows of a ``.jsonl``/``.json`` (one object per line) or ``.csv``/``.tsv`` (header row) manifest.
 
     ``strict=True`` raises :class:`ManifestError` listing every bad row (malformed, missing a required
     column, a non-numeric duration, an unknown ``kind``, or, with ``check_files``, a missing audio
     file). ``strict=False`` skips those rows and returns them in ``Manifest.problems``.
+    ``path_key`` names the column holding the audio path (its value is also stored as ``path``);
+    ``root`` is the folder relative paths start from (default: the manifest's folder).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ManifestError(f"{path}: manifest not found")
-    base = os.path.dirname(os.path.abspath(path))
+    base = os.path.abspath(os.path.expanduser(root)) if root else os.path.dirname(os.path.abspath(path))
     lower = path.lower()
     if lower.endswith((".jsonl", ".json", ".ndjson")):
         source = _rows_jsonl(path)
     elif lower.endswith((".csv", ".tsv")):
-        source = _rows_csv(path)
+        source = _rows_csv(path, path_key)
     else:
         raise ManifestError(f"{path}: unknown manifest format (expected .jsonl or .csv)")
-    required = tuple(required)
+    required = tuple(path_key if k == "path" else k for k in required)
     out = Manifest(path)
     try:
         for line, row, error in source:
-            error = error or _check_row(row, base, required, check_files)
+            error = error or _check_row(row, base, required, check_files, path_key)
             if error:
                 out.problems.append(ManifestProblem(path, line, error))
                 continue

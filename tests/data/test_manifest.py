@@ -98,3 +98,21 @@ def test_reads_what_debian_sfx_writes(tmp_path, audio):
         got = read_manifest(tmp_path / f"train.{ext}").rows
         assert [(r["label"], r["kind"], r["duration_s"]) for r in got] == [
             ('glass, "breaking"', "event", 0.8), ("wind", "background", 40.5)]
+
+
+def test_path_key_and_root(tmp_path, audio):
+    sub = tmp_path / "lists"
+    sub.mkdir()
+    m = sub / "clotho.csv"
+    m.write_text("file_name,caption_1\na.flac,wind\n,empty\n")
+    man = read_manifest(m, path_key="file_name", root=str(tmp_path), strict=False)
+    (row,) = man.rows
+    assert row["path"] == str(audio) and row["file_name"] == "a.flac" and row["caption_1"] == "wind"
+    assert [p.line for p in man.problems] == [3] and "missing required column 'file_name'" in man.problems[0].message
+    with pytest.raises(ManifestError, match="header has no 'file' column"):
+        read_manifest(m, path_key="file")
+    j = sub / "m.jsonl"
+    j.write_text(json.dumps({"file": "a.flac"}) + "\n")
+    assert read_manifest(j, path_key="file", root=str(tmp_path)).rows[0]["path"] == str(audio)
+    with pytest.raises(ManifestError, match="audio file not found"):
+        read_manifest(j, path_key="file")  # relative to the manifest's folder by default: lists/a.flac
