@@ -44,6 +44,12 @@ AUGMENTER_INJECTED = frozenset({"sample_rate"})
 OPTIM_INJECTED = frozenset({"params"})
 SCHED_INJECTED = frozenset({"optimizer", "max_steps"})
 WEIGHTED = frozenset({"weight"})
+EVAL_RESERVED = frozenset({"val"})  # eval node key read by flamkit: `val: false` keeps a task out of training validation
+
+
+def is_disabled(node: Any) -> bool:
+    """A weighted node with weight 0 is switched off: not validated, not built (ablations drop sources so)."""
+    return isinstance(node, (dict, DictConfig)) and "weight" in node and float(node.get("weight")) == 0.0
 
 
 def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
@@ -58,6 +64,8 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     data = cfg.get("data") or {}
     for stream, scfg in (data.get("streams") or {}).items():
         for label, node in (scfg.get("sources") or {}).items():
+            if is_disabled(node):
+                continue
             yield Slot(f"data.streams.{stream}.sources.{label}", R.DATA_SOURCES, SOURCE_INJECTED, WEIGHTED), node
         for i, node in enumerate(scfg.get("augment") or []):
             yield Slot(f"data.streams.{stream}.augment[{i}]", R.AUGMENTERS, AUGMENTER_INJECTED), node
@@ -68,7 +76,7 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     if cfg.get("sched"):
         yield Slot("sched", R.SCHEDULES, SCHED_INJECTED), cfg.sched
     for label, node in (cfg.get("eval") or {}).items():
-        yield Slot(f"eval.{label}", R.EVAL_TASKS), node
+        yield Slot(f"eval.{label}", R.EVAL_TASKS, reserved=EVAL_RESERVED), node
 
 
 def component_kwargs(node: Any, slot: Slot) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 import torch
 from omegaconf import DictConfig
 
-from flamkit.config.validate import AUGMENTER_INJECTED, SOURCE_INJECTED, WEIGHTED, Slot, build_component
+from flamkit.config.validate import AUGMENTER_INJECTED, SOURCE_INJECTED, WEIGHTED, Slot, build_component, is_disabled
 from flamkit.data.collate import collate_audio_text, collate_sed
 from flamkit.data.pipeline import BatchStream, make_loader
 from flamkit.data.source import DataSource
@@ -70,6 +70,8 @@ def build_streams(
             raise ValueError(f"a loss head reads stream {name!r} but data.streams.{name} has no sources")
         sources, weights = [], []
         for label, node in scfg.sources.items():
+            if is_disabled(node):
+                continue
             sources.append(build_source(node, f"data.streams.{name}.sources.{label}", sr, secs))
             weights.append(float(node.get("weight", 1.0)))
         augmenters = [

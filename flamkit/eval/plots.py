@@ -22,19 +22,29 @@ def _spectrogram(audio: np.ndarray, sample_rate: int, n_fft: int = 1024, hop: in
 
 
 def frame_probability_figure(
-    example: Example, texts: Sequence[str], scores: np.ndarray, labels: np.ndarray | None = None, threshold: float = 0.5
+    example: Example,
+    texts: Sequence[str],
+    scores: np.ndarray,
+    labels: np.ndarray | None = None,
+    threshold: float = 0.5,
+    hop: float | None = None,
 ):
-    """Spectrogram on top; below, one probability curve per text with its ground truth shaded."""
+    """Spectrogram on top; below, one probability curve per text with its ground truth shaded.
+
+    ``scores`` is ``(texts, frames)``. Frames span the clip evenly unless ``hop`` (seconds per frame)
+    is given, as for padded or split clips whose frames do not end exactly at the end of the audio.
+    """
     scores = np.atleast_2d(scores)
     L = scores.shape[1]
     duration = example.duration
+    step = duration / L if hop is None else float(hop)
     fig, (ax_s, ax_p) = plt.subplots(2, 1, figsize=(8, 4.5), sharex=True, gridspec_kw={"height_ratios": [1, 1.2]})
     spec = _spectrogram(example.audio, example.sample_rate)
     ax_s.imshow(spec, origin="lower", aspect="auto", extent=(0, duration, 0, example.sample_rate / 2000), cmap="magma",
                 vmin=spec.max() - 80, vmax=spec.max())
     ax_s.set_ylabel("kHz")
     ax_s.set_title(example.key, fontsize=8)
-    t = (np.arange(L) + 0.5) * duration / L
+    t = (np.arange(L) + 0.5) * step
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, text in enumerate(texts):
         c = colors[k % len(colors)]
@@ -43,7 +53,7 @@ def frame_probability_figure(
             ax_p.fill_between(t, 0, np.asarray(labels[k], dtype=float), step="mid", color=c, alpha=0.15)
     ax_p.axhline(threshold, color="grey", lw=0.5, ls="--")
     ax_p.set_ylim(-0.02, 1.02)
-    ax_p.set_xlim(0, duration)
+    ax_p.set_xlim(0, max(duration, L * step))
     ax_p.set_xlabel("time (s)")
     ax_p.set_ylabel("probability")
     if texts:

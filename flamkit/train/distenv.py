@@ -42,8 +42,10 @@ def pick_device(name: str, local_rank: int) -> torch.device:
 
 def setup(device: str = "auto") -> DistEnv:
     """Initialise torch.distributed when the environment describes several processes."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
+    if dist.is_available() and dist.is_initialized():  # a launcher (or test harness) set the group up
+        world, rank = dist.get_world_size(), dist.get_rank()
+    else:
+        world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     dev = pick_device(device, local_rank)
     if world > 1 and not dist.is_initialized():

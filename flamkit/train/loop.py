@@ -134,7 +134,8 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
         report = load_initial_weights(model, tcfg.init_from)
         if env.is_main:
             log.info("initialised from %s: %s", tcfg.init_from, report.summary())
-    objective = build_objective(cfg, model).to(env.device)
+    # train() explicitly: transformers' from_pretrained returns its model in eval mode (no dropout).
+    objective = build_objective(cfg, model).to(env.device).train()
     optimizer = build_component(
         OPTIMIZERS, cfg.optim, Slot("optim", OPTIMIZERS, OPTIM_INJECTED), params=[p for p in objective.parameters() if p.requires_grad]
     )
@@ -148,7 +149,7 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
     best = math.inf
 
     # Resume: the newest valid checkpoint of this run folder (a corrupt newest one falls back).
-    resume_from = None
+    resume_from, restore_rng = None, None
     if tcfg.resume == "auto":
         resume_from = ckpt.newest_valid(ckpt_dir)
     elif tcfg.resume not in ("never", "", None):
@@ -166,7 +167,7 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
         step, positions, best = int(st["step"]), dict(st["positions"]), float(st.get("best", math.inf))
         counters.load_state_dict(st["counters"])
         rng = st["rng"]
-        _set_rng_state(rng[env.rank] if env.rank < len(rng) else rng[0], env.device)
+        restore_rng = rng[env.rank] if env.rank < len(rng) else rng[0]
         if env.is_main:
             log.info("resumed %s at step %d", resume_from, step)
     elif tcfg.resume not in ("auto", "never", "", None):
@@ -181,7 +182,7 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
     tb = TBLogger(run_dir / "tb" if env.is_main and cfg.run.tensorboard else None)
     if env.is_main and step == 0:
         tb.hparams(cfg)
-    validator = Validator(cfg, model, env) if cfg.data.get("val") else None
+    validator = Validator(cfg, model, env) if (cfg.data.get("val") or cfg.get("eval")) else None
     stop = StopFlag().install()
     progress = _progress(env, step, int(tcfg.max_steps))
     window = {"t0": time.perf_counter(), "samples": 0, "seconds_audio": 0.0, "terms": {}}
@@ -211,6 +212,9 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
             ckpt.write_checkpoint(ckpt_dir / ckpt.BEST, model.state_dict(), model_yaml, state)
         log.info("checkpoint %s", folder)
 
+    if restore_rng is not None:
+        # Last, because building the streams draws from the global RNG (DataLoader's base seed).
+        _set_rng_state(restore_rng, env.device)
     try:
         while step < int(tcfg.max_steps):
             if distenv.any_true(stop.raised, env):
@@ -243,7 +247,8 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
                 if step % int(tcfg.log_every) == 0 or step == int(tcfg.max_steps):
                     last_metrics = _log_train(tb, objective, optimizer, counters, window, terms, step, env, progress)
             if validator is not None and (step % int(tcfg.val_every) == 0 or step == int(tcfg.max_steps)):
-                metrics = validator.run(step, tb)
+                # Rank 0 validates; every rank needs the result to take the same checkpoint branch.
+                metrics = _broadcast_object(validator.run(step, tb), env)
                 last_metrics.update(metrics)
                 score = metrics.get("val/sed_loss", math.inf)
                 improved = score < best
@@ -342,7 +347,7 @@ def _log_train(tb, objective, optimizer, counters, window, terms, step, env, pro
             "data/skipped": counters.skipped,
             "data/skipped_ratio": counters.skipped / max(1, counters.drawn),
             "train/nonfinite_steps": counters.nonfinite_steps,
-            "model/clip_scale": float(objective.model.clip_scale()),
+            "model/clip_scale": float(objective.model.clip_scale().detach()),
         }
     )
     scalars.update(_memory())

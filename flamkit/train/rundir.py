@@ -23,6 +23,7 @@ NON_IDENTITY = (
     "run",
     "data.num_workers",
     "train.log_every",
+    "train.val_every",
     "train.figures_every",
     "train.num_figure_clips",
     "train.resume",

@@ -22,9 +22,18 @@ def global_outputs(model: FlamModel, batch: Any) -> GlobalOutputs:
 
 
 def sed_outputs(model: FlamModel, batch: Any) -> SedOutputs:
+    """Frames of every clip; text heads only for real slots (padding slots are masked out by the loss)."""
     frames = model.encode_audio(batch.audio).frames
-    t = model.encode_text(batch.texts)
-    return SedOutputs(frames, t.emb, batch.text_ids, t.scale, t.bias, batch.event_ids, batch.event_masks)
+    real = (batch.text_ids != -1).nonzero().flatten()
+    t = model.encode_text([batch.texts[i] for i in real.tolist()]) if len(real) else None
+    K = len(batch.texts)
+    emb = frames.new_zeros(K, frames.shape[-1])
+    scale, bias = frames.new_ones(K), frames.new_zeros(K)
+    if t is not None:
+        emb = emb.index_copy(0, real, t.emb.to(emb.dtype))
+        scale = scale.index_copy(0, real, t.scale.to(scale.dtype))
+        bias = bias.index_copy(0, real, t.bias.to(bias.dtype))
+    return SedOutputs(frames, emb, batch.text_ids, scale, bias, batch.event_ids, batch.event_masks)
 
 
 STREAM_OUTPUTS = {"global": global_outputs, "sed": sed_outputs}

@@ -4,9 +4,16 @@ The clips are drawn once (seeded) from the ``data.val`` sources, so curves acros
 runs of a sweep compare like with like. Reported: the SED objective on those clips, the
 open-vocabulary frame AUROC (§5.2: each clip scored only against the events it contains), and
 figures of frame probabilities over the ground truth (Fig. 2) with the clip's audio.
+
+The registered evaluation tasks of the config's ``eval:`` section (``flamkit eval``'s tasks: SED with
+PSDS/MPAUC/AUROC, retrieval, zero-shot) run at each validation too, unless a task sets
+``val: false``; their scalars are logged as ``val/<label>/<metric>``. Without an ``eval:`` section
+validation is exactly the above.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import torch
@@ -17,6 +24,8 @@ from flamkit.data.collate import collate_sed
 from flamkit.data.example import Example
 from flamkit.losses import functional as LF
 from flamkit.train.distenv import DistEnv
+
+log = logging.getLogger("flamkit.val")
 
 
 def fixed_examples(source, count: int, seed: int) -> list[Example]:
@@ -34,6 +43,7 @@ class Validator:
             label: [ex for ex in fixed_examples(src, int(cfg.data.val_clips), int(cfg.seed)) if ex.events]
             for label, src in build_val_sources(cfg, model).items()
         }
+        self.tasks = _validation_tasks(cfg)
 
     @torch.no_grad()
     def run(self, step: int, tb) -> dict[str, float]:
@@ -54,10 +64,27 @@ class Validator:
                     tb.figure(f"{prefix}/clip{i}", fig, step)
                     if step == int(self.cfg.train.val_every):
                         tb.audio(f"{prefix}/clip{i}_audio", torch.from_numpy(ex.audio)[None], step, ex.sample_rate)
+            if self.tasks:
+                metrics.update(self._run_tasks(step, tb))
             tb.scalars(metrics, step)
         finally:
             self.model.train(was_training)
         return metrics
+
+    def _run_tasks(self, step: int, tb) -> dict[str, float]:
+        import matplotlib.pyplot as plt
+
+        from flamkit.eval.runner import run_tasks
+        from flamkit.eval.tasks.base import EvalContext
+
+        ctx = EvalContext(self.model, batch_size=self.batch_size, log=log.info)  # new text cache: the weights changed
+        out = {}
+        for label, result in run_tasks(self.tasks, ctx).items():
+            out.update({f"val/{label}/{k}": v for k, v in result.scalars.items()})
+            for name, fig in result.figures.items():
+                tb.figure(f"val/{label}/{name}", fig, step)
+                plt.close(fig)
+        return out
 
     def _evaluate(self, examples: list[Example]):
         from flamkit.eval.metrics.frame_metrics import EventFrames, present_event_auroc, spearman_per_event
@@ -105,3 +132,13 @@ class Validator:
         if rho.count:
             metrics["spearman"] = rho.mean
         return metrics, figs
+
+
+def _validation_tasks(cfg: DictConfig) -> dict:
+    """The config's ``eval:`` tasks that take part in validation (all but those with ``val: false``)."""
+    section = {label: node for label, node in (cfg.get("eval") or {}).items() if node.get("val", True)}
+    if not section:
+        return {}
+    from flamkit.eval.runner import build_tasks
+
+    return build_tasks(section)

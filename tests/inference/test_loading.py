@@ -1,0 +1,57 @@
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from flamkit.inference.loading import load_checkpoint_model, load_model, run_dir_of
+from flamkit.train.checkpoint import BEST, write_checkpoint
+from tests.eval import tone_model as tm
+
+
+def _same_weights(a, b) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_loads_from_run_checkpoints_and_ckpt_folders(tmp_path):
+    model = tm.build_oracle()
+    run = tm.save_run(tmp_path / "runs" / "exp", "r-1", model, step=7)
+    for path in (run, run / "checkpoints", run / "checkpoints" / "ckpt-00000007"):
+        loaded = load_checkpoint_model(path)
+        assert loaded.step == 7 and loaded.run_dir == run.resolve()
+        assert not loaded.model.training
+        assert _same_weights(loaded.model, model)
+    assert _same_weights(load_model(run), model)
+
+
+def test_best_checkpoint_is_preferred_and_its_step_read_from_state(tmp_path):
+    model = tm.build_oracle()
+    run = tm.save_run(tmp_path, "r", model, step=3)
+    other = tm.build_oracle(inverted=True)
+    yaml = OmegaConf.to_yaml(OmegaConf.create(tm.model_config()))
+    write_checkpoint(run / "checkpoints" / BEST, other.state_dict(), yaml, {"step": 2})
+    loaded = load_checkpoint_model(run)
+    assert loaded.checkpoint.name == BEST and loaded.step == 2
+    assert _same_weights(loaded.model, other)
+
+
+def test_weights_that_do_not_match_the_model_yaml_are_an_error(tmp_path):
+    model = tm.build_oracle()
+    weights = dict(model.state_dict())
+    weights.pop("clip_logit_scale")
+    yaml = OmegaConf.to_yaml(OmegaConf.create(tm.model_config()))
+    folder = write_checkpoint(tmp_path / "ckpt-00000001", weights, yaml, {"step": 1})
+    with pytest.raises(ValueError, match="(?s)do not match.*clip_logit_scale"):
+        load_model(folder)
+
+
+def test_checkpoint_outside_a_run_has_no_run_dir(tmp_path):
+    model = tm.build_oracle()
+    yaml = OmegaConf.to_yaml(OmegaConf.create(tm.model_config()))
+    folder = write_checkpoint(tmp_path / "ckpt-00000005", model.state_dict(), yaml, {"step": 5})
+    assert run_dir_of(folder) is None
+    assert load_checkpoint_model(folder).step == 5
+
+
+def test_not_a_checkpoint_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        load_model(tmp_path)
