@@ -12,7 +12,7 @@ def test_dry_run_prints_the_array_script_and_every_config(tmp_path, capsys):
                   f"run.root={tmp_path}", "--dry-run"])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "#SBATCH --array=0-1%4" in out and "#SBATCH --time=60" in out and "#SBATCH --signal=USR2@30" in out
+    assert "#SBATCH --array=0-1%2" in out and "#SBATCH --time=60" in out and "#SBATCH --signal=USR2@30" in out
     assert "#SBATCH --partition=debug" in out and "#SBATCH --requeue" in out
     assert out.count("# ---- point ") == 2 and "experiment=quickstart seed=1" in out
     configs = out.split("# ---- point ")[1:]
@@ -25,7 +25,7 @@ def test_dry_run_prints_the_array_script_and_every_config(tmp_path, capsys):
 def test_invalid_point_fails_before_submitting(tmp_path, capsys):
     rc = flamkit(["launch", "experiment=quickstart", "model.frames=32,oops", "cluster=local", f"run.root={tmp_path}", "--dry-run"])
     err = capsys.readouterr().err
-    assert rc == 2 and "point 1 (experiment=quickstart model.frames=oops)" in err and "nothing was submitted" in err
+    assert rc == 2 and "point 1 (experiment=quickstart model.frames=oops " in err and "model.frames=oops" in err and "nothing was submitted" in err
 
 
 def test_unknown_cluster_lists_profiles(tmp_path, capsys):
