@@ -86,3 +86,10 @@ class RecordingOps:
 
             raise SlurmCommandError(self.fail_requeue)
         self.requeued.append(job_id)
+
+
+def folder_only(cfg: DictConfig, reference: DictConfig | None) -> TrainResult:
+    """Trains nothing: creates and returns the run folder ``train()`` would use for this config."""
+    run_dir = run_folder(cfg, reference)
+    write_run_info(run_dir, cfg)
+    return TrainResult(run_dir, 0, 0)

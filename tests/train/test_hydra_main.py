@@ -77,3 +77,38 @@ def test_multirun_with_the_submitit_slurm_launcher(fake_experiments, monkeypatch
         assert _steps(r) == [1, 2, 3]
         (start,) = RunLog(r).read()["starts"]
         assert start["job_id"] and "_" in start["job_id"]  # an array task of the launcher's job array
+
+
+def test_same_config_same_run_folder_as_flamkit_launch(tmp_path, monkeypatch):
+    """A real experiment: the Hydra entry point and `flamkit launch` resolve one config to one folder."""
+    from flamkit.slurm.resolve import resolve_points
+    from flamkit.slurm.sweeps import SweepPoint
+    from tests.slurm.fakes import folder_only
+
+    monkeypatch.chdir(tmp_path)
+    over = ["seed=3", "train.max_steps=7", f"run.root={tmp_path / 'runs'}"]
+    _run(monkeypatch, "--config-name", "quickstart", *over, train_fn=folder_only)
+    (made,) = (tmp_path / "runs" / "quickstart").iterdir()
+    (expected,) = resolve_points([SweepPoint("quickstart", tuple(over))])
+    assert made == expected.run_dir
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is None,
+                    reason="hydra-submitit-launcher is not installed (pip install hydra-submitit-launcher)")
+def test_real_training_under_the_submitit_slurm_launcher(tmp_path, monkeypatch, slurm_cluster):
+    from flamkit.train import checkpoint as ckpt
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", ":".join(filter(None, [str(repo), __import__("os").environ.get("PYTHONPATH")])))
+    _run(monkeypatch, "--config-name", "quickstart", "-m", "seed=0", "train.max_steps=2", "train.val_every=2",
+         "train.ckpt_every=2", "data.val_clips=8", f"run.root={tmp_path / 'runs'}",
+         "hydra/launcher=submitit_slurm", "hydra.launcher.partition=debug", "hydra.launcher.timeout_min=10",
+         "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=2",
+         f"hydra.launcher.submitit_folder={tmp_path / 'submitit'}/%j", train_fn=None)
+    (run,) = (tmp_path / "runs" / "quickstart").iterdir()
+    assert [ckpt.step_of(c) for c in ckpt.list_checkpoints(run / "checkpoints")] == [2]
+    (start,) = RunLog(run).read()["starts"]
+    assert start["job_id"]
