@@ -249,7 +249,14 @@ def load_profile(name: str, overrides: Iterable[str] = (), dirs: Sequence[Path] 
     values.update(cli)
     if cli:
         sources.append("command line")
-    return ClusterProfile(name=name, source=tuple(sources), **values)
+    profile = ClusterProfile(name=name, source=tuple(sources), **values)
+    if profile.time * 60 <= profile.signal_delay_s + 60:
+        raise ClusterError(
+            f"cluster {name!r} ({', '.join(sources)}): time={profile.time} min with signal_delay_s={profile.signal_delay_s} "
+            "would have SLURM send SIGUSR2 at the job's start (it may send it up to 60 s early, and a process still "
+            "starting dies of it); give time more than signal_delay_s + 60 s"
+        )
+    return profile
 
 
 def default_cluster_name() -> str | None:

@@ -50,7 +50,7 @@ def sbatch_parameters(profile: ClusterProfile, job_name: str) -> dict[str, Any]:
         "cpus_per_task": profile.cpus_per_task,
         "signal_delay_s": profile.signal_delay_s,
         "array_parallelism": profile.array_parallelism,
-        "setup": list(profile.setup),
+        "setup": list(profile.setup) or None,
         "additional_parameters": _extra_flags(profile.sbatch),
     }
     for key in ("partition", "account", "qos", "constraint", "exclude", "mem"):

@@ -101,3 +101,10 @@ def test_unquoted_hms_in_yaml_is_not_sexagesimal(tmp_path):
     d = _write(tmp_path, "c", "time: 01:30:00\n")  # YAML 1.1 would read 5400
     assert load_profile("c", dirs=[d]).time == 90
     assert load_profile("c", ["cluster.time=02:00:00"], dirs=[d]).time == 120
+
+
+def test_time_limit_must_leave_room_before_the_signal(tmp_path):
+    d = _write(tmp_path, "c", "time: 2\nsignal_delay_s: 60\n")
+    with pytest.raises(ClusterError, match="SIGUSR2 at the job's start"):
+        load_profile("c", dirs=[d])
+    assert load_profile("c", ["cluster.signal_delay_s=30"], dirs=[d]).time == 2

@@ -95,16 +95,17 @@ def test_cancelled_job_stays_cancelled(tmp_path, job_env):
 
 @pytest.mark.slow
 def test_time_limit_requeues_until_done(tmp_path, job_env):
-    """A 1-minute limit with SIGUSR2 30 s before it: the run needs several jobs and finishes."""
-    cfg = fake_config(tmp_path / "runs", max_steps=140, step_s=0.5, max_requeues=6)
-    prof = _profile(time=1, signal_delay_s=30)
+    """A 2-minute limit with SIGUSR2 30 s before it (SLURM may send it up to a minute earlier): the run
+    needs more than one job, and finishes with every step done once."""
+    cfg = fake_config(tmp_path / "runs", max_steps=200, step_s=0.5, max_requeues=6)
+    prof = _profile(time=2, signal_delay_s=30)
     (jid,) = submit_array([TrainTask(cfg, cfg, train_fn=counting_train)], prof, tmp_path / "logs" / "%j", "flamkit-test")
     states = wait_finished([jid], 420)
     run_dir = run_folder(cfg, cfg)
     assert states[jid] == "COMPLETED", job_log(tmp_path / "logs" / jid, jid)
     log = RunLog(run_dir)
     assert log.requeue_count() >= 1 and all(s["action"] == "requeue" for s in log.read()["stops"])
-    assert _steps(run_dir) == list(range(1, 141))
+    assert _steps(run_dir) == list(range(1, 201))
 
 
 def test_launch_record_guard_cancel_and_relaunch(tmp_path, job_env):
