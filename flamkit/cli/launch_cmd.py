@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from flamkit.slurm import jobs
     from flamkit.slurm.clusters import ClusterError
     from flamkit.slurm.submit import launch, prepare
-    from flamkit.slurm.sweeps import parse_launch_args
+    from flamkit.slurm.sweeps import parse_launch_args, short_labels
     from submitit.core.utils import FailedJobError, FailedSubmissionError
 
     try:
@@ -56,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"submitted {prep.request.name}: {n} run(s) as {kind} on cluster {prep.profile.name} "
           f"({prep.profile.array_parallelism} at a time, {prep.profile.world_size} rank(s) each)")
     width = max(len(j) for j in job_ids)
-    for p, jid in zip(prep.points, job_ids):
-        print(f"  {jid.ljust(width)}  {p.point.label}\n  {' ' * width}  -> {p.run_dir}")
+    labels = short_labels([p.point for p in prep.points])
+    lw = max(len(label) for label in labels)
+    for p, jid, label in zip(prep.points, job_ids, labels):
+        print(f"  {jid.ljust(width)}  {label.ljust(lw)}  {p.run_dir}")
     print(f"record: {prep.record.folder}\n"
           f"follow: flamkit status {prep.record.folder}    logs: {prep.record.logs}\n"
           f"cancel: flamkit cancel {prep.record.folder}    view:  tensorboard --logdir {prep.points[0].cfg.run.root}")

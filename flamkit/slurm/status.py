@@ -132,7 +132,7 @@ def run_progress(run_dir: Path) -> Progress:
 
 
 def _targets(target: str, run_root: Path) -> tuple[SweepRecord | None, list[tuple[str, str, str | None]]]:
-    """(record or None, [(label, run_dir, job_id)])."""
+    """(record or None, [(label, run_dir, job_id)]), index-aligned with the record's points."""
     p = Path(target).expanduser()
     if (p / "sweep.json").is_file():
         record = SweepRecord.load(p)
@@ -163,6 +163,8 @@ def collect(target: str, run_root: str | Path = "runs") -> tuple[SweepRecord | N
         info = states.get(jid) if jid else None
         state = info.state if info else ("NOT SUBMITTED" if jid is None else "UNKNOWN")
         prog = run_progress(Path(run_dir))
+        if prog.max_steps is None and record is not None:  # the job has not written config.yaml yet
+            prog.max_steps = next((p.get("max_steps") for p in record.points if p.get("run_dir") == run_dir), None)
         log = RunLog(run_dir)
         stops = log.read()["stops"] if log.path.is_file() else []
         note = slurm_note

@@ -25,7 +25,7 @@ from flamkit.slurm.clusters import ClusterProfile, default_cluster_name, list_pr
 from flamkit.slurm.record import SweepRecord, record_dir
 from flamkit.slurm.resolve import ResolvedPoint, resolve_points, warnings_for
 from flamkit.slurm.runlog import RunLog
-from flamkit.slurm.sweeps import LaunchRequest
+from flamkit.slurm.sweeps import LaunchRequest, short_labels
 from flamkit.slurm.task import TrainTask
 
 TaskFactory = Callable[[DictConfig, DictConfig], Any]
@@ -151,9 +151,9 @@ def launch(prep: Prepared, command: Sequence[str], task_factory: TaskFactory = T
         "sweep": prep.request.sweep,
         "cluster": prep.profile.describe(),
         "points": [
-            {"index": p.index, "label": p.point.label, "experiment": p.point.experiment,
-             "overrides": list(p.point.overrides), "config_hash": p.config_hash, "run_dir": str(p.run_dir)}
-            for p in prep.points
+            {"index": p.index, "label": label, "experiment": p.point.experiment, "overrides": list(p.point.overrides),
+             "config_hash": p.config_hash, "run_dir": str(p.run_dir), "max_steps": int(p.cfg.train.max_steps)}
+            for p, label in zip(prep.points, short_labels([q.point for q in prep.points]))
         ],
     })
     rec.save()  # before submitting: a job that starts at once must find its record

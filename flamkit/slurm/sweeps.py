@@ -64,6 +64,20 @@ class LaunchRequest:
         return exps[0] if len(exps) == 1 else "+".join(exps)
 
 
+def short_labels(points: Sequence[SweepPoint]) -> list[str]:
+    """Labels that show what tells the points apart: the experiment (when they differ or there is
+    one point) and the overrides not shared by every point, e.g. ``seed=1`` or ``flam_L128``."""
+    if len(points) <= 1:
+        return [" ".join([p.experiment, *p.overrides]) for p in points]
+    common = set(points[0].overrides).intersection(*(p.overrides for p in points[1:]))
+    same_exp = len({p.experiment for p in points}) == 1
+    out = []
+    for p in points:
+        parts = ([] if same_exp else [p.experiment]) + [o for o in p.overrides if o not in common]
+        out.append(" ".join(parts) or p.experiment)
+    return out
+
+
 def sweeps_dir() -> Path:
     return experiments_dir() / SWEEPS_SUBDIR
 

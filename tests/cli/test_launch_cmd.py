@@ -44,3 +44,11 @@ def test_status_and_cancel_of_nothing(tmp_path, capsys):
     assert flamkit(["status", str(tmp_path / "nothing"), "--root", str(tmp_path)]) == 2
     assert flamkit(["cancel", "nosuchsweep", "--root", str(tmp_path)]) == 2
     assert "neither a sweep record folder" in capsys.readouterr().err
+
+
+def test_dry_run_of_a_sweep_file(tmp_path, capsys):
+    rc = flamkit(["launch", "experiment=quickstart", "sweep=seeds", "cluster=local", f"run.root={tmp_path}", "--dry-run"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "#SBATCH --array=0-2%3" in out and "#SBATCH --job-name=flamkit-seeds" in out
+    assert [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("# ---- point")] == [
+        f"experiment=quickstart seed={s} run.root={tmp_path}" for s in (0, 1, 2)]

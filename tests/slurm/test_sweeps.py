@@ -121,3 +121,14 @@ def test_argument_errors():
         parse_launch_args(["seed=1"])
     with pytest.raises(ConfigError, match="is not KEY=VALUE"):
         parse_launch_args(["experiment=a", "--oops"])
+
+
+def test_short_labels_show_what_differs():
+    from flamkit.slurm.sweeps import short_labels
+
+    grid = [SweepPoint("quickstart", ("seed=0", "train.max_steps=4")), SweepPoint("quickstart", ("seed=1", "train.max_steps=4"))]
+    assert short_labels(grid) == ["seed=0", "seed=1"]
+    abl = [SweepPoint("flam", ("size=cpu",)), SweepPoint("flam_L128", ("size=cpu",))]
+    assert short_labels(abl) == ["flam", "flam_L128"]
+    assert short_labels([SweepPoint("flam", ("size=cpu",))]) == ["flam size=cpu"]
+    assert short_labels([SweepPoint("flam", ("seed=1",)), SweepPoint("flam", ("seed=1", "x=2"))]) == ["flam", "x=2"]
