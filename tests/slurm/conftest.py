@@ -46,20 +46,32 @@ def wait_until(pred: Callable[[], bool], timeout: float, what: str, every: float
         time.sleep(every)
 
 
-def release_requeued(job_ids: Iterable[str]) -> None:
-    """SLURM holds a requeued job for ~2 minutes (BeginTime); an operator may start it now."""
+HOLD_BEFORE_RELEASE_S = 10  # > KillWait (5 s): the requeued job's previous incarnation must be gone
+
+
+def release_requeued(job_ids: Iterable[str], pending_since: dict[str, float]) -> None:
+    """SLURM holds a requeued job for ~2 minutes (BeginTime); an operator may start it sooner. Not at
+    once, though: started while its previous incarnation is still completing, SLURM kills it ("Job
+    credential revoked"). Release a job only after it has been seen held for HOLD_BEFORE_RELEASE_S."""
+    now = time.monotonic()
     for jid in job_ids:
         out = subprocess.run(["squeue", "-h", "-j", jid, "-o", "%T %r"], capture_output=True, text=True).stdout.split()
-        if out[:2] == ["PENDING", "BeginTime"]:
+        if out[:2] != ["PENDING", "BeginTime"]:
+            pending_since.pop(jid, None)
+            continue
+        first = pending_since.setdefault(jid, now)
+        if now - first >= HOLD_BEFORE_RELEASE_S:
             subprocess.run(["scontrol", "update", f"jobid={jid}", "StartTime=now"], capture_output=True)
+            pending_since.pop(jid, None)
 
 
 def wait_finished(job_ids: list[str], timeout: float) -> dict[str, str]:
-    """Wait until every job is in a terminal state (starting requeued ones at once); returns the states."""
+    """Wait until every job is in a terminal state (starting requeued ones early); returns the states."""
     states: dict[str, str] = {}
+    pending_since: dict[str, float] = {}
 
     def done() -> bool:
-        release_requeued(job_ids)
+        release_requeued(job_ids, pending_since)
         states.update({j: i.state for j, i in jobs.job_states(job_ids).items()})
         return all(states.get(j) in TERMINAL for j in job_ids)
 
