@@ -5,8 +5,9 @@ Scaper's ``foreground/<label>/`` + ``background/<label>/`` layout (flamkit reads
 the manifest written alongside). Both make 10 s soundscapes at the same rate with, per mixture index,
 the same number of events N ~ U{1..10} (flamkit draws it; Scaper is given it), event SNR U(6, 30) dB
 over the background, one background cropped at a random time, peak-safe output (Scaper:
-``fix_clipping=True``). flamkit additionally does what Scaper does not: the <= 3-overlap constraint,
-10 % split / 10 % repeat, 10 ms fades and A-weighted relabelling with C.4 smoothing.
+``fix_clipping=True``; both apply 10 ms fades, Scaper's default). flamkit additionally does what
+Scaper does not: the <= 3-overlap constraint, 10 % split / 10 % repeat and A-weighted relabelling with
+C.4 smoothing.
 
 Rates are mixtures per CPU-second of this single-threaded process (children included), i.e. per core;
 wall-clock rates are printed too. Three flamkit figures: warm cache (the steady state of training and

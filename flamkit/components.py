@@ -10,5 +10,6 @@ import flamkit.losses.heads  # noqa: F401
 import flamkit.models.audio.htsat  # noqa: F401
 import flamkit.models.audio.small_cnn  # noqa: F401
 import flamkit.models.heads  # noqa: F401
+import flamkit.models.pooling  # noqa: F401
 import flamkit.models.text.hf  # noqa: F401
 import flamkit.train.optim  # noqa: F401

@@ -136,6 +136,7 @@ def _source_of(obj: Any) -> str:
 AUDIO_ENCODERS: Registry = Registry("audio_encoder", "audio feature extractors E^a emitting frame features")
 TEXT_ENCODERS: Registry = Registry("text_encoder", "text feature extractors E^t")
 HEADS: Registry = Registry("head", "per-text logit scale/bias and projection heads")
+POOLINGS: Registry = Registry("pooling", "sequence -> one embedding: audio frames (and text tokens) to clip/text embeddings")
 LOSSES: Registry = Registry("loss", "loss heads combined with weights into the training objective")
 DATA_SOURCES: Registry = Registry("data_source", "datasets of training/evaluation examples")
 AUGMENTERS: Registry = Registry("augmenter", "example -> example transforms (mixing, degradation, captions)")
@@ -145,6 +146,6 @@ SCHEDULES: Registry = Registry("schedule", "learning-rate schedules")
 
 REGISTRIES: dict[str, Registry] = {
     r.kind: r for r in (
-        AUDIO_ENCODERS, TEXT_ENCODERS, HEADS, LOSSES, DATA_SOURCES, AUGMENTERS, EVAL_TASKS, OPTIMIZERS, SCHEDULES
+        AUDIO_ENCODERS, TEXT_ENCODERS, HEADS, POOLINGS, LOSSES, DATA_SOURCES, AUGMENTERS, EVAL_TASKS, OPTIMIZERS, SCHEDULES
     )
 }

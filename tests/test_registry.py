@@ -53,11 +53,14 @@ def test_duplicate_registration_from_another_module_fails():
 
 def test_core_registries_hold_core_components():
     from flamkit import plugins
-    from flamkit.registry import HEADS, LOSSES, OPTIMIZERS, SCHEDULES, TEXT_ENCODERS
+    from flamkit.registry import HEADS, LOSSES, OPTIMIZERS, POOLINGS, SCHEDULES, TEXT_ENCODERS
 
     plugins.load_core()
     assert {"clip", "siglip", "sed", "prior"} <= set(LOSSES.names())
     assert {"per_text_scale", "per_text_bias", "scalar_scale", "scalar_bias", "mlp"} <= set(HEADS.names())
     assert {"hf", "minilm"} <= set(TEXT_ENCODERS.names())
-    assert "adam" in OPTIMIZERS and "warmup_linear" in SCHEDULES
-    assert all(e.source == "core" for e in LOSSES.entries())
+    assert "adam" in OPTIMIZERS and "warmup_linear" in SCHEDULES and "mean" in POOLINGS
+    # Installed plugins (make install adds plugins/*) register next to the core; flamkit's own are "core".
+    own = [e for reg in (LOSSES, POOLINGS) for e in reg.entries() if e.module.startswith("flamkit.")]
+    assert {e.name for e in own} >= {"clip", "siglip", "sed", "prior", "mean"}
+    assert all(e.source == "core" for e in own)

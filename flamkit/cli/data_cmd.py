@@ -41,6 +41,14 @@ def _synth(args: argparse.Namespace) -> int:
     from flamkit.data.synth.render import RenderError, render_dataset
 
     try:
+        overrides = json.loads(args.synth) if args.synth else None
+    except json.JSONDecodeError as exc:
+        print(f"flamkit data synth: --synth is not JSON ({exc}); e.g. --synth '{{\"max_events\": 5}}'", file=sys.stderr)
+        return 2
+    if overrides is not None and not isinstance(overrides, dict):
+        print("flamkit data synth: --synth must be a JSON object of SynthConfig fields", file=sys.stderr)
+        return 2
+    try:
         summary = render_dataset(
             args.events,
             args.backgrounds,
@@ -52,6 +60,7 @@ def _synth(args: argparse.Namespace) -> int:
             shard_size=args.shard_size,
             workers=args.workers,
             general_events=args.general_events,
+            config=overrides,
             progress=not args.quiet,
         )
     except (RenderError, ManifestError, ValueError) as exc:
@@ -92,6 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     synth.add_argument("--shard-size", type=int, default=1000, help="mixtures per shard folder")
     synth.add_argument("--duration", type=float, default=10.0, help="seconds per mixture")
     synth.add_argument("--general-events", default=None, help="manifest of the 20%% general-audio event pool")
+    synth.add_argument("--synth", default=None, metavar="JSON",
+                       help='SynthConfig overrides as a JSON object, e.g. \'{"max_events": 5, "balance_texts": true}\'')
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -24,11 +24,13 @@ class ModelConfig:
     scale: Component = field(default_factory=dict)  # per-text logit scale alpha(y) (or a scalar, C.9)
     bias: Component = field(default_factory=dict)  # per-text logit bias beta(y) (or a scalar, C.9)
     projection: Component = field(default_factory=lambda: {"name": "mlp", "hidden": 512})
+    pooling: Component = field(default_factory=lambda: {"name": "mean"})  # frames/tokens -> one embedding
     frames: int = 32  # L, frame embeddings per clip (C.12 ablates 128)
     embed_dim: int = 512  # shared audio-text space
     clip_scale_init: float = math.log(1 / 0.07)  # CLIP's global logit scale, log-parameterised
     clip_scale_max: float = 100.0
     max_text_tokens: int = 77
+    freeze: List[str] = field(default_factory=list)  # submodules not trained, e.g. [text_encoder]
 
 
 @dataclass

@@ -5,6 +5,10 @@ arguments are bound to the component's signature: unknown keys (with the closest
 missing required arguments, arguments flamkit injects itself, and values of the wrong simple type
 are all reported at once, each with its config key. A sweep is validated point by point before
 anything is submitted, so a typo fails in a second on the login node, not after hours in a queue.
+
+A component whose arguments hold structure of their own (a ``synth:`` dict of synthesizer settings)
+may expose ``config_problems(kwargs) -> list[str]`` (a static method): its sentences, each starting
+with the key, are reported under the component's path like the signature's.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ class Slot:
 AUDIO_INJECTED = frozenset({"frames"})
 TEXT_INJECTED = frozenset({"max_tokens"})
 HEAD_INJECTED = frozenset({"in_dim", "out_dim"})
+POOLING_INJECTED = frozenset({"dim"})
 SOURCE_INJECTED = frozenset({"sample_rate", "clip_seconds"})
-AUGMENTER_INJECTED = frozenset({"sample_rate"})
+AUGMENTER_INJECTED = frozenset({"sample_rate", "clip_seconds"})
 OPTIM_INJECTED = frozenset({"params"})
 SCHED_INJECTED = frozenset({"optimizer", "max_steps"})
 WEIGHTED = frozenset({"weight"})
@@ -59,6 +64,8 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     yield Slot("model.text", R.TEXT_ENCODERS, TEXT_INJECTED), model.get("text")
     for key in ("projection", "scale", "bias"):
         yield Slot(f"model.{key}", R.HEADS, HEAD_INJECTED), model.get(key)
+    if model.get("pooling") is not None:  # configs saved before poolings existed have none: the mean
+        yield Slot("model.pooling", R.POOLINGS, POOLING_INJECTED), model.get("pooling")
     for label, node in (cfg.get("loss") or {}).items():
         yield Slot(f"loss.{label}", R.LOSSES, reserved=WEIGHTED), node
     data = cfg.get("data") or {}
@@ -156,6 +163,9 @@ def check_component(slot: Slot, node: Any) -> list[str]:
     for pname, p in named.items():
         if p.default is inspect.Parameter.empty and pname not in kwargs and pname not in slot.injected:
             problems.append(f"{slot.path}.{pname}: required by {slot.registry.kind} {name!r} but not set")
+    own_check = getattr(obj, "config_problems", None)
+    if callable(own_check):
+        problems.extend(f"{slot.path}.{p}" for p in own_check(kwargs))
     return problems
 
 

@@ -75,7 +75,8 @@ def build_streams(
             sources.append(build_source(node, f"data.streams.{name}.sources.{label}", sr, secs))
             weights.append(float(node.get("weight", 1.0)))
         augmenters = [
-            build_component(AUGMENTERS, node, Slot(f"data.streams.{name}.augment[{i}]", AUGMENTERS, AUGMENTER_INJECTED), sample_rate=sr)
+            build_component(AUGMENTERS, node, Slot(f"data.streams.{name}.augment[{i}]", AUGMENTERS, AUGMENTER_INJECTED),
+                            sample_rate=sr, clip_seconds=secs)
             for i, node in enumerate(scfg.augment or [])
         ]
         stream_args = dict(

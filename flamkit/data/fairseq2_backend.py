@@ -23,6 +23,9 @@ map breaks the pipeline for good, so errors are handled inside the map). The nat
 
 from __future__ import annotations
 
+import atexit
+import weakref
+
 import os
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -132,6 +135,7 @@ class Fairseq2Stream:
     def _build(self) -> Any:
         from fairseq2.data.data_pipeline import DataPipeline, read_sequence
 
+        _stop_at_exit(self)
         items = (
             read_sequence(list(range(len(self.source))))
             .shard(self.rank, self.world_size, allow_uneven=True)
@@ -189,6 +193,29 @@ class Fairseq2Stream:
             self.start_batch = int(state["start_batch"])
             self.pipeline = self._build()
         self.pipeline.load_state_dict(state["pipeline"])
+
+
+_LIVE: "weakref.WeakSet[Fairseq2Stream]" = weakref.WeakSet()
+
+
+def _stop_at_exit(stream: "Fairseq2Stream") -> None:
+    """Stop fairseq2's loader threads before Python finalises.
+
+    A pipeline with ``prefetch``/parallel ``map`` keeps native threads calling back into Python; if
+    one is still alive while the interpreter tears down, the process dies with SIGSEGV after its
+    work is done (seen at the end of test runs). Resetting every live pipeline at exit joins them.
+    """
+    if not _LIVE:
+        atexit.register(_reset_all)
+    _LIVE.add(stream)
+
+
+def _reset_all() -> None:
+    for stream in list(_LIVE):
+        pipeline = getattr(stream, "pipeline", None)
+        if pipeline is not None:
+            pipeline.reset()
+            stream.pipeline = None
 
 
 def make_fairseq2_loader(stream_args: dict[str, Any], world_size: int = 1, num_parallel_calls: int = 2) -> Fairseq2Stream:

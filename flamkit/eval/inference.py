@@ -188,6 +188,8 @@ class FrameEmbeddings:
 
     values: ``(total_frames, d)`` float32, each frame L2-normalised (the model's e^{a,loc}).
     durations: seconds of audio per clip (before padding). hop: frame length in seconds.
+    pooled: ``(n_clips, d)`` clip embeddings from the model's own pooling of each clip's kept frames,
+    for models whose clip embedding is not the mean of the frames (None for the mean).
     """
 
     values: np.ndarray
@@ -196,6 +198,7 @@ class FrameEmbeddings:
     durations: np.ndarray
     hop: float
     lengths: LengthReport
+    pooled: np.ndarray | None = None
 
     @property
     def n_clips(self) -> int:
@@ -208,8 +211,10 @@ class FrameEmbeddings:
         return np.diff(self.offsets)
 
     def clip_embeddings(self) -> np.ndarray:
-        """``(n_clips, d)``: the L2-normalised mean of each clip's kept frames (the model's e^a for
-        clips of exactly the model's length; padding does not enter it for shorter ones)."""
+        """``(n_clips, d)``: the model's e^a of each clip's kept frames (padding does not enter it for
+        shorter clips): the L2-normalised mean of the frames, or the model's pooling of them."""
+        if self.pooled is not None:
+            return self.pooled
         sums = np.add.reduceat(self.values.astype(np.float64), self.offsets[:-1], axis=0)
         means = sums / self.n_frames()[:, None]
         return (means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)).astype(np.float32)
@@ -230,21 +235,35 @@ class _ModelShape:
         return cls(sr, int(model.frames), clip_samples, float(model.clip_seconds), int(round(tolerance_seconds * sr)))
 
 
+def _pools_by_mean(model) -> bool:
+    return bool(getattr(model, "pools_by_mean", True))
+
+
 def _encode_chunk(model, shape: _ModelShape, audios: list[np.ndarray], batch_size: int, device: torch.device):
-    """Frames of each clip in ``audios`` (kept frames only) and each clip's (kind, windows)."""
+    """Frames of each clip in ``audios`` (kept frames only), each clip's (kind, windows), and each clip's
+    embedding from the model's pooling of its kept frames (None when that is the mean of the frames)."""
     plans = [plan_windows(len(a), shape.clip_samples, shape.frames, shape.tolerance_samples) for a in audios]
     stacked = np.concatenate([_windows(a, w, shape.clip_samples) for a, (_, w, _) in zip(audios, plans)])
-    outs = []
+    by_mean = _pools_by_mean(model)
+    outs, projected = [], []
     with torch.inference_mode():
         for start in range(0, len(stacked), batch_size):
             batch = torch.from_numpy(stacked[start : start + batch_size]).to(device)
-            outs.append(model.encode_audio(batch).frames.float().cpu().numpy())
+            enc = model.encode_audio(batch)
+            outs.append(enc.frames.float().cpu().numpy())
+            if not by_mean:
+                projected.append(enc.projected)
     frames = np.concatenate(outs)  # (windows, L, d)
-    result, w0 = [], 0
+    raw = torch.cat(projected) if projected else None
+    result, pooled, w0 = [], [], 0
     for kind, windows, kept in plans:
         result.append(frames[w0 : w0 + windows].reshape(windows * shape.frames, -1)[:kept])
+        if raw is not None:
+            with torch.inference_mode():
+                own = raw[w0 : w0 + windows].reshape(windows * shape.frames, -1)[:kept]
+                pooled.append(model.pool_frames(own).float().cpu().numpy())
         w0 += windows
-    return result, [(kind, windows) for kind, windows, _ in plans]
+    return result, [(kind, windows) for kind, windows, _ in plans], (pooled if raw is not None else None)
 
 
 def _prefetch(clips: Sequence[AudioClip], sample_rate: int, chunk: int, threads: int) -> Iterator[list[np.ndarray]]:
@@ -278,8 +297,8 @@ def _worker_init(model_bytes: bytes, shape: _ModelShape, batch_size: int) -> Non
 def _worker_chunk(clips: list[AudioClip]):
     shape = _WORKER["shape"]
     audios = [c.load(shape.sample_rate) for c in clips]
-    frames, plans = _encode_chunk(_WORKER["model"], shape, audios, _WORKER["batch_size"], torch.device("cpu"))
-    return frames, plans, [len(a) for a in audios]
+    frames, plans, pooled = _encode_chunk(_WORKER["model"], shape, audios, _WORKER["batch_size"], torch.device("cpu"))
+    return frames, plans, [len(a) for a in audios], pooled
 
 
 def _pool_context():
@@ -322,9 +341,11 @@ def embed_audio(
     device = next(model.parameters()).device
     report = LengthReport(shape.clip_seconds)
     per_clip: list[np.ndarray] = []
+    pooled: list[np.ndarray] = []
     n_samples: list[int] = []
 
-    def collect(frames, plans, lengths, chunk_keys):
+    def collect(frames, plans, lengths, chunk_keys, chunk_pooled):
+        pooled.extend(chunk_pooled or [])
         for key, f, (kind, windows), n in zip(chunk_keys, frames, plans, lengths):
             per_clip.append(f)
             n_samples.append(n)
@@ -340,23 +361,24 @@ def embed_audio(
         chunks = [list(clips[s : s + batch_size]) for s in range(0, len(clips), batch_size)]
         ctx = _pool_context()
         with ctx.Pool(workers, initializer=_worker_init, initargs=(buf.getvalue(), shape, batch_size)) as pool:
-            for chunk, (frames, plans, lengths) in zip(chunks, pool.imap(_worker_chunk, chunks)):
-                collect(frames, plans, lengths, [c.key for c in chunk])
+            for chunk, (frames, plans, lengths, chunk_pooled) in zip(chunks, pool.imap(_worker_chunk, chunks)):
+                collect(frames, plans, lengths, [c.key for c in chunk], chunk_pooled)
     else:
         was_training = model.training
         model.eval()
         try:
             start = 0
             for audios in _prefetch(clips, shape.sample_rate, batch_size, loader_threads):
-                frames, plans = _encode_chunk(model, shape, audios, batch_size, device)
-                collect(frames, plans, [len(a) for a in audios], keys[start : start + len(audios)])
+                frames, plans, chunk_pooled = _encode_chunk(model, shape, audios, batch_size, device)
+                collect(frames, plans, [len(a) for a in audios], keys[start : start + len(audios)], chunk_pooled)
                 start += len(audios)
         finally:
             model.train(was_training)
     offsets = np.concatenate([[0], np.cumsum([len(f) for f in per_clip])]).astype(np.int64)
     values = np.concatenate(per_clip).astype(np.float32, copy=False)
     durations = np.asarray(n_samples, dtype=np.float64) / shape.sample_rate
-    return FrameEmbeddings(values, offsets, tuple(keys), durations, shape.clip_seconds / shape.frames, report)
+    clips = np.stack(pooled).astype(np.float32, copy=False) if pooled else None
+    return FrameEmbeddings(values, offsets, tuple(keys), durations, shape.clip_seconds / shape.frames, report, clips)
 
 
 # --- text embeddings ----------------------------------------------------------------------------

@@ -4,27 +4,33 @@ The audio side maps a batch of clips to L frame embeddings e^{a,loc} (eq. 3) and
 the L2-normalised mean of the frames (§3). The text side maps descriptions to e^t plus the per-text
 logit scale alpha(y) and bias beta(y) (eq. 5), computed from the text features E^t(y) before the
 projection, as C.6 appends the MLPs to the text feature extractor.
+
+How the global embeddings are pooled is a registered component (``model.pooling``,
+:mod:`flamkit.models.pooling`); the default ``mean`` is the rule above, and plugins such as
+MGA-CLAP's shared codebook replace it (for audio frames and, optionally, text tokens).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from flamkit.config.validate import AUDIO_INJECTED, HEAD_INJECTED, TEXT_INJECTED, Slot, build_component
-from flamkit.registry import AUDIO_ENCODERS, HEADS, TEXT_ENCODERS
+from flamkit.config.validate import AUDIO_INJECTED, HEAD_INJECTED, POOLING_INJECTED, TEXT_INJECTED, Slot, build_component
+from flamkit.models.pooling import MeanPooling, TokenFeatures
+from flamkit.registry import AUDIO_ENCODERS, HEADS, POOLINGS, TEXT_ENCODERS
 
 
 @dataclass
 class AudioEmbeddings:
     frames: Tensor  # [B, L, d], each frame L2-normalised
-    clip: Tensor  # [B, d], L2-normalised mean of the frames
+    clip: Tensor  # [B, d], L2-normalised pooling of the frames (by default their mean)
+    projected: Optional[Tensor] = None  # [B, L, d], the frames before normalisation (what poolings read)
 
 
 @dataclass
@@ -47,16 +53,27 @@ class FlamModel(nn.Module):
         bias_head: nn.Module,
         clip_scale_init: float = math.log(1 / 0.07),
         clip_scale_max: float = 100.0,
+        pooling: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        pooling = MeanPooling() if pooling is None else pooling
+        if getattr(pooling, "text_tokens", False) and not callable(getattr(text_encoder, "encode_tokens", None)):
+            raise ValueError(
+                f"pooling {type(pooling).__name__} pools text tokens, but text encoder {type(text_encoder).__name__} "
+                "has no encode_tokens(texts) -> TokenFeatures; use a text encoder that has one (e.g. `hf`, `minilm`)"
+            )
         self.audio_encoder = audio_encoder
         self.text_encoder = text_encoder
         self.audio_projection = audio_projection
         self.text_projection = text_projection
         self.scale_head = scale_head
         self.bias_head = bias_head
+        self.pooling = pooling
         self.clip_logit_scale = nn.Parameter(torch.tensor(float(clip_scale_init)))
         self.clip_scale_max = clip_scale_max
+        self._frozen: set[str] = set()
+        self._text_cache: dict[str, Tensor] = {}
+        self.text_cache_size = 200_000
 
     @property
     def sample_rate(self) -> int:
@@ -76,13 +93,65 @@ class FlamModel(nn.Module):
 
     def encode_audio(self, audio: Tensor) -> AudioEmbeddings:
         feats = self.audio_encoder(audio)  # [B, L, D_a]
-        frames = F.normalize(self.audio_projection(feats), dim=-1)
-        clip = F.normalize(frames.mean(dim=1), dim=-1)
-        return AudioEmbeddings(frames=frames, clip=clip)
+        projected = self.audio_projection(feats)  # [B, L, d]
+        frames = F.normalize(projected, dim=-1)
+        clip = F.normalize(self.pooling(projected), dim=-1)
+        return AudioEmbeddings(frames=frames, clip=clip, projected=projected)
+
+    @property
+    def pools_by_mean(self) -> bool:
+        """True when the clip embedding is the normalised mean of the frames (then frames alone give it)."""
+        return isinstance(self.pooling, MeanPooling)
+
+    def pool_frames(self, projected: Tensor) -> Tensor:
+        """``[d]`` clip embedding of one clip's projected frames ``[n, d]``, any n (evaluation of long clips)."""
+        return F.normalize(self.pooling(projected.unsqueeze(0)), dim=-1)[0]
+
+    def freeze(self, prefixes: Sequence[str]) -> None:
+        """Stop training the submodules named by ``prefixes`` (e.g. ``text_encoder``); they stay in eval mode."""
+        names = dict(self.named_modules())
+        for prefix in prefixes:
+            if prefix not in names:
+                raise ValueError(f"model.freeze: no submodule {prefix!r}; top-level ones: {', '.join(n for n, _ in self.named_children())}")
+            for p in names[prefix].parameters():
+                p.requires_grad_(False)
+            self._frozen.add(prefix)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> "FlamModel":
+        super().train(mode)
+        modules = dict(self.named_modules())
+        for prefix in getattr(self, "_frozen", ()):
+            modules[prefix].eval()  # a frozen encoder also stops its dropout
+        return self
+
+    def _text_features(self, texts: list[str]) -> Tensor:
+        """E_t(texts); a frozen text encoder runs without autograd and remembers texts it has seen."""
+        if "text_encoder" not in self._frozen:
+            return self.text_encoder(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
+        if missing:
+            with torch.no_grad():
+                feats = self.text_encoder(missing)
+            if len(self._text_cache) + len(missing) > self.text_cache_size:
+                self._text_cache.clear()
+            self._text_cache.update(zip(missing, feats))
+        return torch.stack([self._text_cache[t] for t in texts])
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        self._text_cache.clear()  # cached features belong to the old weights
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def encode_text(self, texts: Sequence[str]) -> TextEmbeddings:
-        feats = self.text_encoder(list(texts))  # [K, D_t]
-        emb = F.normalize(self.text_projection(feats), dim=-1)
+        if not len(texts):
+            raise ValueError("encode_text needs at least one text")
+        if getattr(self.pooling, "text_tokens", False):
+            tok: TokenFeatures = self.text_encoder.encode_tokens(list(texts))
+            feats = tok.pooled  # [K, D_t], for the scale and bias heads
+            emb = F.normalize(self.pooling(self.text_projection(tok.tokens), tok.mask), dim=-1)
+        else:
+            feats = self._text_features(list(texts))  # [K, D_t]
+            emb = F.normalize(self.text_projection(feats), dim=-1)
         return TextEmbeddings(emb=emb, scale=self.scale_head(feats), bias=self.bias_head(feats))
 
     def frame_cosine(self, audio: AudioEmbeddings, text: TextEmbeddings) -> Tensor:
@@ -112,4 +181,11 @@ def build_model(model_cfg: DictConfig | dict[str, Any]) -> FlamModel:
     text_proj = build_component(HEADS, cfg.projection, head_slot, in_dim=int(text.out_dim), out_dim=d)
     scale = build_component(HEADS, cfg.scale, head_slot, in_dim=int(text.out_dim))
     bias = build_component(HEADS, cfg.bias, head_slot, in_dim=int(text.out_dim))
-    return FlamModel(audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max))
+    # Configs saved before poolings existed have no model.pooling: they meant the mean.
+    pooling_node = cfg.get("pooling") or {"name": "mean"}
+    pooling = build_component(POOLINGS, pooling_node, Slot("model.pooling", POOLINGS, POOLING_INJECTED), dim=d)
+    model = FlamModel(
+        audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max), pooling
+    )
+    model.freeze(list(cfg.get("freeze") or []))
+    return model

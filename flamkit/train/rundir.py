@@ -33,6 +33,21 @@ NON_IDENTITY = (
     "train.keep_last",
 )
 
+# Keys added to the schema after runs existed, with the value that reproduces those runs: a config at
+# that value hashes as if the key were absent, so existing runs keep their folders and resume.
+HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
+    "model.pooling": {"name": "mean"},
+}
+
+
+def _get(tree: dict[str, Any], dotted: str) -> Any:
+    node: Any = tree
+    for p in dotted.split("."):
+        if not isinstance(node, dict) or p not in node:
+            return None
+        node = node[p]
+    return node
+
 
 def _drop(tree: dict[str, Any], dotted: str) -> None:
     *parents, leaf = dotted.split(".")
@@ -49,6 +64,9 @@ def identity(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     tree = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else json.loads(json.dumps(cfg))
     for key in NON_IDENTITY:
         _drop(tree, key)
+    for key, value in HASH_NEUTRAL_DEFAULTS.items():
+        if _get(tree, key) == value:
+            _drop(tree, key)
     return tree
 
 

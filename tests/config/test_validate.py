@@ -69,3 +69,20 @@ def test_validate_collects_all_problems_and_stream_needs():
     msg = str(err.value)
     assert "model.audio.name" in msg  # unknown audio encoder
     assert "loss.clip: consumes the 'global' batch stream" in msg  # no data for the CLIP head
+
+
+def test_component_config_problems_hook_is_reported_under_its_path():
+    reg = Registry("thing")
+
+    @reg.register("t")
+    class T:
+        def __init__(self, settings: dict | None = None):
+            pass
+
+        @staticmethod
+        def config_problems(kwargs):
+            return [f"settings.{k}: unknown" for k in (kwargs.get("settings") or {}) if k != "ok"]
+
+    slot = Slot("data.x", reg)
+    assert check_component(slot, {"name": "t", "settings": {"ok": 1}}) == []
+    assert check_component(slot, {"name": "t", "settings": {"ok": 1, "bad": 2}}) == ["data.x.settings.bad: unknown"]

@@ -82,6 +82,31 @@ def test_frames_of_exact_padded_and_split_clips_equal_the_model_on_each_window()
     assert "split 1 clip(s)" in " ".join(rep.lines()) and "trimmed 1 clip(s)" in " ".join(rep.lines())
 
 
+def test_clip_embeddings_use_the_models_pooling_over_kept_frames():
+    """A model whose clip embedding is not the frames' mean: retrieval sees its pooling, over all kept frames."""
+    torch.manual_seed(1)
+    model = build_model(OmegaConf.create({**tm.model_config(), "pooling": {"name": "test_max"}})).eval()
+    assert not model.pools_by_mean
+    clips = [_clip([(1.0, 3.0, "beep")], 10.0, "exact"), _clip([(0.5, 2.0, "buzz")], 6.1, "short"),
+             _clip([(9.0, 12.0, "whistle")], 23.4, "long")]
+    emb = embed_audio(model, clips, batch_size=2)
+    assert emb.pooled is not None and emb.clip_embeddings().shape == (3, len(tm.NAMES) + 1)
+    with torch.no_grad():
+        exact = model.encode_audio(torch.from_numpy(clips[0].load(tm.SR))[None]).clip[0].numpy()
+        np.testing.assert_allclose(emb.clip_embeddings()[0], exact, atol=1e-6)
+        for i in (1, 2):
+            audio = clips[i].load(tm.SR)
+            windows = -(-len(audio) // CLIP)
+            padded = np.zeros(windows * CLIP, np.float32)
+            padded[: len(audio)] = audio
+            raw = model.encode_audio(torch.from_numpy(padded.reshape(windows, CLIP))).projected
+            kept = raw.reshape(windows * tm.FRAMES, -1)[: emb.n_frames()[i]]
+            want = torch.nn.functional.normalize(kept.max(0).values, dim=0).numpy()
+            np.testing.assert_allclose(emb.clip_embeddings()[i], want, atol=1e-6)
+    mean_model = random_model()
+    assert mean_model.pools_by_mean and embed_audio(mean_model, clips[:1]).pooled is None  # unchanged path
+
+
 def test_worker_processes_give_the_same_frames_as_one_process():
     model = random_model(2)
     clips = [_clip([(k, k + 2.0, tm.NAMES[k % 3])], 4.0 + 3 * k, f"k{k}") for k in range(5)]
@@ -90,6 +115,10 @@ def test_worker_processes_give_the_same_frames_as_one_process():
     assert many.keys == one.keys and np.array_equal(many.offsets, one.offsets)
     np.testing.assert_allclose(many.values, one.values, atol=1e-6)
     assert many.lengths.to_dict() == one.lengths.to_dict()
+    torch.manual_seed(2)
+    pooled = build_model(OmegaConf.create({**tm.model_config(), "pooling": {"name": "test_max"}})).eval()
+    np.testing.assert_allclose(embed_audio(pooled, clips[:3], batch_size=2, workers=2).pooled,
+                               embed_audio(pooled, clips[:3], batch_size=2).pooled, atol=1e-6)
 
 
 def test_files_are_decoded_mixed_to_mono_and_resampled(tmp_path):

@@ -21,7 +21,8 @@ from torch import Tensor, nn
 
 from flamkit.data.example import Event, Example
 from flamkit.models.flam import FlamModel, build_model
-from flamkit.registry import AUDIO_ENCODERS, DATA_SOURCES, TEXT_ENCODERS
+from flamkit.models.pooling import Pooling
+from flamkit.registry import AUDIO_ENCODERS, DATA_SOURCES, POOLINGS, TEXT_ENCODERS
 from flamkit.train.checkpoint import write_checkpoint
 
 SR = 8000
@@ -54,6 +55,17 @@ class ToneEncoder(nn.Module):
         x = audio.reshape(audio.shape[0], self.frames, self.n) @ self.basis  # [B, L, 2K]
         amp = 2.0 / self.n * torch.sqrt(x[..., : self.k] ** 2 + x[..., self.k :] ** 2)
         return torch.cat([amp, torch.full_like(amp[..., :1], BACKGROUND)], dim=-1)
+
+
+@POOLINGS.register("test_max")
+class MaxPooling(Pooling):
+    """Per-dimension max over the frames: a clip embedding that is not the mean of the frames (test only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        return x.max(dim=1).values
 
 
 @TEXT_ENCODERS.register("test_tone_text")

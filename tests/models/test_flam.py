@@ -40,6 +40,7 @@ def test_embeddings_shapes_and_global_rule(model):
 
 
 def test_heads_start_at_paper_values(model):
+    model.eval()  # no dropout: the same text must embed identically
     t = model.encode_text(["a dog barking", "glass breaking", "a dog barking"])
     assert torch.allclose(t.scale, torch.full((3,), 10.0), atol=1e-4)  # exp(log 10), C.6
     assert torch.allclose(t.bias, torch.full((3,), -8.0), atol=1e-6)  # C.6
@@ -74,3 +75,27 @@ def test_frame_probabilities_and_L128():
     m = build_model(_cfg(frames=128))
     probs = m.frame_probabilities(torch.randn(1, 160000) * 0.1, ["a beep", "noise"])
     assert probs.shape == (1, 2, 128) and bool(((probs >= 0) & (probs <= 1)).all())
+
+
+def test_frozen_text_encoder_is_cached_untrained_and_in_eval_mode():
+    cfg = dict(_cfg(), freeze=["text_encoder"])
+    m = build_model(cfg)
+    m.train()
+    assert not m.text_encoder.training and m.audio_encoder.training
+    assert all(not p.requires_grad for p in m.text_encoder.parameters())
+    first = m.encode_text(["a dog barking", "rain"])
+    calls = {"n": 0}
+    original = m.text_encoder.forward
+
+    def counting(texts):
+        calls["n"] += len(texts)
+        return original(texts)
+
+    m.text_encoder.forward = counting
+    again = m.encode_text(["rain", "a dog barking", "thunder"])
+    assert calls["n"] == 1  # only the new text went through the encoder
+    assert torch.allclose(again.emb[0], first.emb[1]) and torch.allclose(again.emb[1], first.emb[0])
+    again.emb.sum().backward()  # projection and heads still train
+    assert m.text_projection.fc1.weight.grad is not None
+    with pytest.raises(ValueError, match="no submodule"):
+        m.freeze(["txt_encoder"])

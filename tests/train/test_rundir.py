@@ -36,3 +36,11 @@ def test_delta_and_readable():
     assert config_delta(cfg, ref) == {"model.frames": 128, "seed": 3}
     assert readable(config_delta(cfg, ref)) == "frames=128,seed=3"
     assert readable({}) == "default"
+
+
+def test_default_pooling_keeps_the_hash_of_configs_from_before_poolings():
+    """model.pooling joined the schema later; at its default (the mean) old runs keep their folders."""
+    before = _cfg()
+    assert config_hash(before) == config_hash(_cfg(**{"model.pooling": {"name": "mean"}}))
+    assert config_hash(before) != config_hash(_cfg(**{"model.pooling": {"name": "codebook"}}))
+    assert config_hash(before) != config_hash(_cfg(**{"model.pooling": {"name": "mean", "extra": 1}}))

@@ -10,6 +10,7 @@ quickstart measures generalisation to unseen descriptions as the paper's Held-ou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -17,8 +18,8 @@ import numpy as np
 from flamkit.data.audio_io import crop_or_pad
 from flamkit.data.embedded import EMBEDDED_EVENTS, embedded_pools
 from flamkit.data.example import Example
-from flamkit.data.sources.synthetic import attach_tags
-from flamkit.data.synth.mixer import MixtureSynthesizer, SynthConfig, apply_fades
+from flamkit.data.sources.synthetic import attach_tags, synth_config, synth_config_problems
+from flamkit.data.synth.mixer import MixtureSynthesizer, apply_fades
 from flamkit.registry import DATA_SOURCES
 
 Mode = Literal["sed", "audio_text"]
@@ -70,10 +71,14 @@ class EmbeddedSource:
         if self.size < 1:
             raise ValueError(f"embedded: size must be >= 1, got {size}")
         if mode == "sed":
-            overrides = dict(synth or {})
-            config = SynthConfig(**overrides, sample_rate=self.sample_rate, duration_s=float(clip_seconds))
+            config = synth_config("embedded", synth, self.sample_rate, float(clip_seconds))
             self.synth = MixtureSynthesizer(self.pools.events, self.pools.backgrounds, config, seed=int(seed))
         self._get = getters[mode]
+
+    @staticmethod
+    def config_problems(kwargs: Mapping[str, Any]) -> list[str]:
+        """For ``flamkit validate``: the keys inside ``synth`` (see :func:`synth_config_problems`)."""
+        return synth_config_problems(kwargs.get("synth"))
 
     def __len__(self) -> int:
         return self.size

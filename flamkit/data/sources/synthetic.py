@@ -9,19 +9,25 @@ is the paper's 1 M training mixtures and a small ``size`` a fixed validation set
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any, Sequence
 
 import numpy as np
 
 from flamkit.data.example import Event, Example
-from flamkit.data.manifest import read_manifest
+from flamkit.data.manifest import format_problems, read_manifest
 from flamkit.data.source import DataError
-from flamkit.data.synth.clips import ClipError
+from flamkit.data.synth.clips import ClipError, FileClip
 from flamkit.data.synth.mixer import Mixture, MixtureSynthesizer, SynthConfig
 from flamkit.data.synth.pools import clips_from_rows, split_pool
 from flamkit.registry import DATA_SOURCES
+
+log = logging.getLogger(__name__)
 
 
 def _paths(value: str | Sequence[str] | None) -> list[str]:
@@ -39,7 +45,91 @@ def _row_tags(row: dict[str, Any], separator: str = ";") -> tuple[str, ...]:
     return ()
 
 
-def attach_tags(mixture: Mixture, tags_by_clip: dict[str, tuple[str, ...]]) -> list[Event]:
+FIXED_SYNTH_KEYS = ("sample_rate", "duration_s")  # the model's rate and data.clip_seconds
+
+
+def synth_config_problems(synth: Any) -> list[str]:
+    """What is wrong with a ``synth:`` dict of :class:`SynthConfig` overrides, one sentence per key.
+
+    Components that take ``synth`` expose this as ``config_problems`` so that ``flamkit validate``
+    reports a mistyped synthesizer key before anything is built (the signature check stops at
+    ``synth`` itself, a dict).
+    """
+    if synth is None:
+        return []
+    if not isinstance(synth, Mapping):
+        return [f"synth: expected a mapping of SynthConfig fields, got {type(synth).__name__}"]
+    known = [f.name for f in fields(SynthConfig)]
+    problems = []
+    for key in synth:
+        if key in FIXED_SYNTH_KEYS:
+            problems.append(f"synth.{key} is set by flamkit (the model's rate, clip_seconds); remove it")
+        elif key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            problems.append(f"synth.{key}: not a SynthConfig field.{hint} Known: {', '.join(k for k in known if k not in FIXED_SYNTH_KEYS)}")
+    if not problems:
+        try:
+            SynthConfig(**synth).validate()
+        except (TypeError, ValueError) as exc:
+            problems.append(f"synth: {exc}")
+    return problems
+
+
+def synth_config(what: str, synth: Mapping[str, Any] | None, sample_rate: int, clip_seconds: float,
+                 balance_labels: bool = False) -> SynthConfig:
+    """The :class:`SynthConfig` of a component: its ``synth`` overrides at the model's rate and clip length."""
+    problems = synth_config_problems(synth)
+    if problems:
+        raise ValueError(f"{what}: bad synth keys: " + "; ".join(problems) + " (see flamkit.data.synth.mixer.SynthConfig)")
+    overrides = dict(synth or {})
+    if balance_labels:
+        overrides["balance_texts"] = True
+    return SynthConfig(**overrides, sample_rate=int(sample_rate), duration_s=float(clip_seconds)).validate()
+
+
+@dataclass
+class ManifestPools:
+    """Event and background clips read from manifests, with each event clip's tags by clip key."""
+
+    events: list[FileClip]
+    backgrounds: list[FileClip]
+    tags_by_clip: dict[str, tuple[str, ...]]
+
+
+def manifest_pools(what: str, events: str | Sequence[str] | None, backgrounds: str | Sequence[str] | None,
+                   general_events: str | Sequence[str] | None = None, strict: bool = True) -> ManifestPools:
+    """Clips of the event, general-event and background manifests, split by the §4.2 rule (or ``kind``).
+
+    Built exactly as ``render_dataset`` builds its synthesizer's clips, so a source and a render with
+    the same manifests, seed and settings make the same mixtures. Malformed rows and rows whose audio
+    file is missing fail (``strict``) or are dropped with a warning listing them; no event clip at all, or a backgrounds manifest without a
+    background, is a :class:`ValueError` naming ``what`` and the files.
+    """
+
+    def rows(paths: list[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for p in paths:
+            table = read_manifest(p, strict=strict)  # as render_dataset reads them
+            if table.problems:
+                log.warning("%s: skipping bad manifest rows\n%s", what, format_problems(table.problems))
+            out.extend(table.rows)
+        return out
+
+    ev_rows = split_pool(rows(_paths(events))).events
+    gen_rows = split_pool(rows(_paths(general_events))).events
+    bg_rows = split_pool(rows(_paths(backgrounds))).backgrounds
+    if not ev_rows and not gen_rows:
+        raise ValueError(f"{what}: no event clips in {_paths(events) + _paths(general_events)}")
+    if backgrounds is not None and not bg_rows:
+        raise ValueError(f"{what}: no background clips in {_paths(backgrounds)}")
+    ev = clips_from_rows(ev_rows)
+    gen = clips_from_rows(gen_rows, pool="general")
+    tags = {c.key: _row_tags(r) for c, r in zip(ev + gen, ev_rows + gen_rows)}
+    return ManifestPools(ev + gen, clips_from_rows(bg_rows, pool="background"), tags)
+
+
+def attach_tags(mixture: Mixture, tags_by_clip: Mapping[str, tuple[str, ...]]) -> list[Event]:
     """The mixture's events with ``tags`` from the clips that made them (for the caption augmenter)."""
     by_text: dict[str, list[str]] = defaultdict(list)
     for placed in mixture.placed:
@@ -84,36 +174,16 @@ class SedSyntheticSource:
             raise ValueError(f"sed_synthetic: size must be >= 1, got {size}")
         self.name = name
         self.size = int(size)
-        overrides = dict(synth or {})
-        for fixed in ("sample_rate", "duration_s"):
-            if fixed in overrides:
-                raise ValueError(f"sed_synthetic: synth.{fixed} is set by flamkit (the model's rate, clip_seconds); remove it")
-        if balance_labels:
-            overrides["balance_texts"] = True
-        try:
-            config = SynthConfig(**overrides, sample_rate=int(sample_rate), duration_s=float(clip_seconds))
-        except TypeError as exc:
-            raise ValueError(f"sed_synthetic: bad synth keys ({exc}); see flamkit.data.synth.mixer.SynthConfig") from exc
+        config = synth_config("sed_synthetic", synth, sample_rate, clip_seconds, balance_labels)
+        pools = manifest_pools("sed_synthetic", events, backgrounds, general_events, strict)
+        self.tags_by_clip = pools.tags_by_clip
+        self.n_event_clips = len(pools.events)
+        self.synth = MixtureSynthesizer(pools.events, pools.backgrounds, config, seed=int(seed))
 
-        def rows(paths: list[str]) -> list[dict[str, Any]]:
-            out: list[dict[str, Any]] = []
-            for p in paths:
-                out.extend(read_manifest(p, strict=strict).rows)  # as render_dataset reads them
-            return out
-
-        ev_rows = split_pool(rows(_paths(events))).events
-        gen_rows = split_pool(rows(_paths(general_events))).events
-        bg_rows = split_pool(rows(_paths(backgrounds))).backgrounds
-        if not ev_rows and not gen_rows:
-            raise ValueError(f"sed_synthetic: no event clips in {_paths(events) + _paths(general_events)}")
-        if backgrounds is not None and not bg_rows:
-            raise ValueError(f"sed_synthetic: no background clips in {_paths(backgrounds)}")
-        # Built exactly as render_dataset builds its synthesizer, so item i equals rendered file i.
-        ev = clips_from_rows(ev_rows)
-        gen = clips_from_rows(gen_rows, pool="general")
-        self.tags_by_clip = {c.key: _row_tags(r) for c, r in zip(ev + gen, ev_rows + gen_rows)}
-        self.n_event_clips = len(ev) + len(gen)
-        self.synth = MixtureSynthesizer(ev + gen, clips_from_rows(bg_rows, pool="background"), config, seed=int(seed))
+    @staticmethod
+    def config_problems(kwargs: Mapping[str, Any]) -> list[str]:
+        """For ``flamkit validate``: the keys inside ``synth`` (see :func:`synth_config_problems`)."""
+        return synth_config_problems(kwargs.get("synth"))
 
     def __len__(self) -> int:
         return self.size

@@ -11,7 +11,8 @@ so it does not depend on which mixtures were made before or in which process):
    (80/20 sound effects / general audio); an empty pool falls back to the non-empty ones and is counted
    (``stats["pool_fallback"]``). A clip is drawn uniformly in the pool (or, with ``balance_texts``, a
    description uniformly and then one of its clips) and one of its descriptions uniformly. A clip
-   longer than the mixture is randomly cropped to it.
+   longer than the mixture is randomly cropped to it. Clips passed as ``given`` to :meth:`render` (the
+   ``mixture`` augmenter's input) take the place of the first drawn events and go through steps 3-8 alike.
 3. **Split / repeat.** With ``split_prob`` the clip is cut into ``U{split_pieces}`` contiguous pieces,
    each at least ``min_split_s`` (fewer pieces if the clip is too short; none if fewer than 2 fit,
    counted as ``split_too_short``); with ``repeat_prob`` it is used ``U{repeat_count}`` times (fewer if
@@ -350,39 +351,63 @@ class MixtureSynthesizer:
         sets += [p.power * 10.0 ** (g / 10.0) >= thr for p, g in zip(placed, gains_db)]
         return np.concatenate(sets)
 
+    def _add_event(self, clip: Clip, text: str, audio: np.ndarray, rng: np.random.Generator, mix: _Work,
+                   n_fade: int) -> PlacedEvent | None:
+        """Steps 2 (crop) to 5 (fades) for one event clip; None when it is dropped (counted in stats)."""
+        cfg = self.config
+        if len(audio) > self.n_samples:
+            start = int(rng.integers(0, len(audio) - self.n_samples + 1))
+            audio = audio[start : start + self.n_samples]
+            mix.stats["event_cropped"] += 1
+        mode, realized, pieces = self._pieces(audio, rng, mix)
+        offset = float(rng.uniform(*cfg.gain_db))
+        if not any(np.any(x) for x in pieces):  # a crop of a clip can be digital silence
+            mix.stats["dropped_silent"] += 1
+            return None
+        onsets = self._place([len(p) for p in pieces], text, mix, rng)
+        if onsets is None:
+            mix.stats["dropped_no_room"] += 1
+            return None
+        p = PlacedEvent(text, clip.key, clip.pool, mode, realized, [(o, len(x)) for o, x in zip(onsets, pieces)],
+                        offset, audio=[apply_fades(x, n_fade) for x in pieces])
+        p.power = self._event_power(p)
+        return p
+
     # ---- the mixture --------------------------------------------------------------------------------
 
-    def render(self, index: int, stems: bool = False) -> Mixture:
-        """Mixture ``index`` (with per-source stems, after every gain and the final scale, if asked)."""
+    def render(self, index: int, stems: bool = False, given: Sequence[Clip] = ()) -> Mixture:
+        """Mixture ``index`` (with per-source stems, after every gain and the final scale, if asked).
+
+        ``given``: clips that must be events of this mixture, e.g. the example the ``mixture``
+        augmenter turns into one. They take the place of drawn events: ``N`` is drawn as always and
+        ``max(0, N - len(given))`` clips are drawn from the pools. Given clips are placed first, in
+        order, by the same rules (one of their texts drawn, a random crop if longer than the mixture,
+        split/repeat, gain, fades, relabelling), so the first is always placed unless its random crop
+        is digital silence (``dropped_silent``). A given clip that cannot be loaded raises
+        :class:`ClipError` whatever ``skip_bad_clips`` says: the mixture would not be the one asked
+        for. Without ``given`` this is exactly the mixture it always was.
+        """
         cfg = self.config
         rng = np.random.default_rng([self.seed, int(index)])
         mix = _Work(self.n_frames)
         bg, bg_power = self._background(rng, mix)
-        n_requested = int(rng.integers(cfg.min_events, cfg.max_events + 1))
+        n_drawn = int(rng.integers(cfg.min_events, cfg.max_events + 1))
         n_fade = int(round(cfg.fade_s * cfg.sample_rate))
         placed: list[PlacedEvent] = []
-        for _ in range(n_requested):
+        for clip in given:
+            text = clip.texts[int(rng.integers(len(clip.texts)))]
+            p = self._add_event(clip, text, clip.load(cfg.sample_rate), rng, mix, n_fade)
+            if p is not None:
+                placed.append(p)
+        if given:
+            mix.stats["given"] += len(given)
+        for _ in range(n_drawn - len(given)):
             drawn = self._draw_event(rng, mix)
-            if drawn is None:
-                continue
-            clip, text, audio = drawn
-            if len(audio) > self.n_samples:
-                start = int(rng.integers(0, len(audio) - self.n_samples + 1))
-                audio = audio[start : start + self.n_samples]
-                mix.stats["event_cropped"] += 1
-            mode, realized, pieces = self._pieces(audio, rng, mix)
-            offset = float(rng.uniform(*cfg.gain_db))
-            if not any(np.any(x) for x in pieces):  # a crop of a clip can be digital silence
-                mix.stats["dropped_silent"] += 1
-                continue
-            onsets = self._place([len(p) for p in pieces], text, mix, rng)
-            if onsets is None:
-                mix.stats["dropped_no_room"] += 1
-                continue
-            p = PlacedEvent(text, clip.key, clip.pool, mode, realized, [(o, len(x)) for o, x in zip(onsets, pieces)],
-                            offset, audio=[apply_fades(x, n_fade) for x in pieces])
-            p.power = self._event_power(p)
-            placed.append(p)
+            if drawn is not None:
+                p = self._add_event(*drawn, rng, mix, n_fade)
+                if p is not None:
+                    placed.append(p)
+        n_requested = max(n_drawn, len(given))
 
         # steps 6-7: gains at the gate of the final scale (fixed point, see module docstring)
         scale_db, converged = 0.0, False

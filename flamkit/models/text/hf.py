@@ -15,6 +15,7 @@ from typing import Any, Literal, Optional
 import torch
 from torch import Tensor, nn
 
+from flamkit.models.pooling import TokenFeatures
 from flamkit.registry import TEXT_ENCODERS
 
 Pooling = Literal["cls", "mean", "pooler"]
@@ -85,6 +86,23 @@ class HFTextEncoder(nn.Module):
         tokens = {k: v.to(self.device) for k, v in self.tokenize(texts).items()}
         out = self.model(**tokens)
         return _pool(out.last_hidden_state, tokens["attention_mask"], getattr(out, "pooler_output", None), self.pooling)
+
+    def encode_tokens(self, texts: list[str]) -> TokenFeatures:
+        """Every token's last hidden state, which of them are words, and the usual pooled features.
+
+        For poolings that aggregate words (``text_tokens = True``, :mod:`flamkit.models.pooling`).
+        The mask leaves out padding and the tokenizer's special tokens ([CLS], [SEP], <s>, </s>).
+        """
+        enc = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt",
+            return_special_tokens_mask=True,
+        )
+        special = enc.pop("special_tokens_mask").to(self.device).bool()
+        tokens = {k: v.to(self.device) for k, v in enc.items()}
+        out = self.model(**tokens)
+        hidden = out.last_hidden_state
+        pooled = _pool(hidden, tokens["attention_mask"], getattr(out, "pooler_output", None), self.pooling)
+        return TokenFeatures(tokens=hidden, mask=tokens["attention_mask"].bool() & ~special, pooled=pooled)
 
 
 @TEXT_ENCODERS.register("hf")

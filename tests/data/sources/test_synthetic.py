@@ -1,4 +1,5 @@
 import json
+from dataclasses import fields
 from collections import Counter
 
 import numpy as np
@@ -8,6 +9,7 @@ import soundfile as sf
 from flamkit.config.validate import SOURCE_INJECTED, WEIGHTED, Slot, check_component
 from flamkit.data.source import DataError, DataSource
 from flamkit.data.sources.synthetic import SedSyntheticSource
+from flamkit.data.synth.mixer import SynthConfig
 from flamkit.registry import DATA_SOURCES
 from tests.data import audio_files as af
 
@@ -123,6 +125,10 @@ def test_bad_configuration_errors(corpus, tmp_path):
     node = {"name": "sed_synthetic", "events": "e.jsonl", "backgrounds": "b.jsonl", "size": 1000, "synth": {"max_events": 5}}
     assert check_component(slot, node) == []
     assert check_component(slot, {**node, "n": 1000})
+    # flamkit validate also checks the keys inside synth
+    assert check_component(slot, {**node, "synth": {"max_event": 5}}) == [
+        "data.streams.sed.sources.mix.synth.max_event: not a SynthConfig field. Did you mean 'max_events'? Known: "
+        + ", ".join(f.name for f in fields(SynthConfig) if f.name not in ("sample_rate", "duration_s"))]
 
 
 def test_undecodable_backgrounds_become_a_dataerror(corpus, tmp_path):

@@ -318,3 +318,26 @@ def test_balance_texts_draws_descriptions_uniformly(background_pool):
         c = Counter(p.text for i in range(60) for p in s.render(i).placed)
         counts[balance] = c["rare"] / sum(c.values())
     assert counts[False] < 0.2 and 0.35 < counts[True] < 0.65
+
+
+def test_given_clips_are_placed_first_and_count_towards_n(event_pool, background_pool):
+    """render(index, given=...): the given clips are events, drawn ones fill up to N, the rest is unchanged."""
+    s = synth(event_pool, background_pool, min_events=3, max_events=3)
+    mine = [ArrayClip(np.resize(np.float32([0.5, -0.5, 0.25]), int(0.8 * SR)), SR, ("my sound",), pool="given", key=f"g{i}")
+            for i in range(4)]
+    for i in range(6):
+        m = s.render(i, stems=True, given=mine[:1])
+        check_mixture(s, m, s.config)
+        assert m.n_requested == 3 and m.placed[0].clip_key == "g0" and m.stats["given"] == 1
+        assert sum(p.pool == "given" for p in m.placed) == 1 and "my sound" in {e.text for e in m.events}
+        assert len(m.placed) + m.stats["dropped_no_room"] + m.stats["dropped_silent"] == 3
+    more = s.render(0, given=mine)  # more given clips than N: all of them, nothing drawn
+    assert more.n_requested == 4 and all(p.pool == "given" for p in more.placed)
+    assert "given" not in s.render(0).stats  # without given clips, the stats (and mixture) are as before
+
+
+def test_a_bad_given_clip_raises_even_when_bad_clips_are_skipped(event_pool, background_pool, tmp_path):
+    s = synth(event_pool, background_pool)
+    assert s.config.skip_bad_clips
+    with pytest.raises(ClipError, match="gone.flac"):
+        s.render(0, given=[FileClip(str(tmp_path / "gone.flac"), ("ghost",), pool="given")])
