@@ -23,8 +23,15 @@ class StopFlag:
         self.signum = signum
 
     def install(self, signals: tuple[int, ...] = (signal.SIGUSR2, signal.SIGTERM)) -> "StopFlag":
+        """Handle ``signals`` from now on. A StopFlag installed over another one that already caught
+        a signal starts raised: a SLURM task installs its flag first (replacing submitit's handlers),
+        so a signal that arrives while the training loop is still being built is not lost."""
         for s in signals:
-            self._previous[s] = signal.signal(s, self._handler)
+            previous = signal.signal(s, self._handler)
+            self._previous[s] = previous
+            outer = getattr(previous, "__self__", None)
+            if isinstance(outer, StopFlag) and outer.raised and self.signum is None:
+                self.signum = outer.signum
         return self
 
     def uninstall(self) -> None:
