@@ -42,8 +42,12 @@ def _pool(hidden: Tensor, attention_mask: Tensor, pooler_output: Optional[Tensor
     return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
+@TEXT_ENCODERS.register("hf")
 class HFTextEncoder(nn.Module):
-    """A transformers encoder with a tokenizer and a pooling rule; ``forward(texts) -> [K, out_dim]``."""
+    """Any transformers encoder: random init from ``arch`` + ``config`` overrides, or a local ``pretrained_path``.
+
+    ``forward(texts) -> [K, out_dim]`` pools the last hidden states by ``pooling``.
+    """
 
     def __init__(
         self,
@@ -103,19 +107,6 @@ class HFTextEncoder(nn.Module):
         hidden = out.last_hidden_state
         pooled = _pool(hidden, tokens["attention_mask"], getattr(out, "pooler_output", None), self.pooling)
         return TokenFeatures(tokens=hidden, mask=tokens["attention_mask"].bool() & ~special, pooled=pooled)
-
-
-@TEXT_ENCODERS.register("hf")
-def hf_text_encoder(
-    arch: str = "roberta",
-    pretrained_path: Optional[str] = None,
-    tokenizer_path: Optional[str] = None,
-    config: Optional[dict[str, Any]] = None,
-    pooling: Pooling = "pooler",
-    max_tokens: int = 77,
-) -> HFTextEncoder:
-    """Any transformers encoder: random init from ``arch`` + ``config`` overrides, or a local ``pretrained_path``."""
-    return HFTextEncoder(arch, pretrained_path, tokenizer_path, config, pooling, max_tokens)
 
 
 @TEXT_ENCODERS.register("minilm")
