@@ -1,12 +1,14 @@
-"""``flamkit quickstart``: the main job on the embedded default, end to end on a laptop.
+"""``flamkit quickstart``: the main job, end to end on a laptop CPU in minutes.
 
-1. Train ``experiment=quickstart`` (FLAM: CLIP + SED + prior on procedural events mixed into
-   procedural backgrounds). Running it again resumes the same run folder, so a finished run is reused.
-2. Evaluate on the held-out mixtures (event types and caption paraphrases never seen in training):
-   ``flamkit eval checkpoint=RUN eval=embedded_heldout``.
-3. Detect: a 30 s demo recording with two held-out events at known times is generated, and
-   ``flamkit detect`` finds them from their (never seen) descriptions; the TSV, JSON and Fig.-2-style
-   plot are written next to the recording, and the detected times are printed against the truth.
+1. The ``quickstart`` study (experiments/studies/quickstart.yaml): train FLAM-Global, then FLAM from
+   its final weights, then FLAM without per-text bias (C.9) from them too, all at ``size=cpu`` on the
+   embedded procedural data; evaluate each final checkpoint on event types and caption paraphrases
+   never seen in training (``eval=embedded_heldout``). Running it again finds the finished runs.
+2. Detect: a 30 s demo recording with two held-out events at known times is generated, and
+   ``flamkit detect`` looks for them with FLAM from their (never seen) descriptions.
+3. Report: ``runs/studies/quickstart/report.md`` with the metrics table of the three models, the
+   paper's claims checked against those numbers, F1/precision/recall against the threshold, example
+   detections of all three models over the ground truth, and the demo.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ DEMO_SECONDS = 30.0
 # (event type, onset in seconds): two types held out of training, at times we know.
 DEMO_EVENTS = (("siren_yelp", 4.0), ("hand_clap", 17.5))
 DEMO_BACKGROUND = "rain"
+DEMO_STAGE = "flam"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides for the quickstart experiment (e.g. train.max_steps=100)")
-    parser.add_argument("--skip-train", action="store_true", help="use the existing run of this config as it is")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every stage (e.g. seed=1, run.root=/tmp/runs)")
+    parser.add_argument("--skip-train", action="store_true", help="evaluate and report the finished runs; train nothing")
+    parser.add_argument("--eval", action="append", default=[], metavar="LABEL.KEY=VALUE",
+                        help="override the evaluation config (repeatable), e.g. --eval heldout.max_clips=500")
 
 
 def make_demo_recording(folder: Path, sample_rate: int, seed: int = 0) -> tuple[Path, list[dict]]:
@@ -54,57 +59,58 @@ def make_demo_recording(folder: Path, sample_rate: int, seed: int = 0) -> tuple[
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from flamkit.cli import main as flamkit_main
-    from flamkit.config.compose import compose
-    from flamkit.train.loop import train
+    from flamkit.cli.study_cmd import print_summary
+    from flamkit.config.compose import ConfigError
+    from flamkit.study.report import report_dir, write_report
+    from flamkit.study.runner import run_study
+    from flamkit.study.spec import load_study
 
-    cfg = compose("quickstart", args.overrides)
-    if args.skip_train:
-        from flamkit.train.rundir import run_folder
+    try:
+        spec = load_study("quickstart")
+        result = run_study(spec, args.overrides, skip_train=args.skip_train, eval_overrides=args.eval)
+    except (ConfigError, RuntimeError) as exc:
+        print(f"flamkit quickstart: {exc}", file=sys.stderr)
+        return 2
 
-        run_dir = run_folder(cfg, compose("quickstart", []))
-    else:
-        print("== 1/3 train: experiment=quickstart (resumes if this config already has a run)")
-        run_dir = train(cfg, compose("quickstart", [])).run_dir
-
-    print(f"\n== 2/3 evaluate on held-out event types and captions: {run_dir}")
-    code = flamkit_main(["eval", f"checkpoint={run_dir}", "eval=embedded_heldout"])
-    if code != 0:
-        return code
-
-    print("\n== 3/3 detect held-out events in a 30 s demo recording")
+    flam = result.by_name()[DEMO_STAGE]
+    print(f"\n== detect two held-out sounds in a 30 s demo recording with {flam.stage.label}")
     import flamkit
 
-    detector = flamkit.load(run_dir)
-    demo_dir = run_dir / "demo"
-    wav, truth = make_demo_recording(demo_dir, detector.model.sample_rate, seed=int(cfg.seed))
+    detector = flamkit.load(flam.checkpoint)
+    demo_dir = report_dir(result) / "demo"
+    wav, truth = make_demo_recording(demo_dir, detector.model.sample_rate, seed=0)
     queries = [t["label"] for t in truth]
-    cmd = ["detect", str(run_dir), str(wav), "--out", str(demo_dir / "events.tsv"), "--plot", str(demo_dir / "detection.png")]
+    cmd = ["detect", str(flam.checkpoint), str(wav), "--out", str(demo_dir / "events.tsv"), "--plot", str(demo_dir / "detection.png")]
     for q in queries:
         cmd += ["--query", q]
     code = flamkit_main(cmd)
     if code != 0:
         return code
     events = detector.detect(wav, queries)
-    print(f"\n{'query':<32} {'truth (s)':>14}   detected (s)")
+    demo_rows = []
     for t in truth:
-        found = [f"{e.onset:.1f}-{e.offset:.1f} (peak {e.peak:.2f})" for e in events if e.label == t["label"]]
-        print(f"{t['label']:<32} {t['onset']:>6.1f}-{t['offset']:<6.1f}   {', '.join(found) or 'none'}")
-    metrics = json.loads((run_dir / "eval" / "embedded_heldout" / "metrics.json").read_text())
-    print(f"\nrun folder:   {run_dir}\nmetrics:      {run_dir / 'eval' / 'embedded_heldout' / 'metrics.md'}")
+        found = [f"{e.onset:.1f}-{e.offset:.1f} s (peak {e.peak:.2f})" for e in events if e.label == t["label"]]
+        demo_rows.append((t["label"], f"{t['onset']:.1f}-{t['offset']:.1f} s", ", ".join(found) or "none"))
+    section = [
+        "## Demo: `flamkit detect` on a recording it has never heard", "",
+        f"30 s of procedural {DEMO_BACKGROUND} with two held-out event types planted at known times, queried with "
+        f"{flam.stage.label} (`{flam.checkpoint}`) by descriptions never seen in training: "
+        f"`flamkit detect {flam.checkpoint} {wav} --query ...`.", "",
+        "| query | truth | detected |", "|---|---|---|",
+        *[f"| {q} | {t} | {d} |" for q, t, d in demo_rows], "",
+        f"![detection](demo/detection.png)", "",
+    ]
+    path = write_report(result, extra_sections=section)
+    print_summary(result, path)
+    print(f"\n{'demo query':<32} {'truth':>14}   detected")
+    for q, t, d in demo_rows:
+        print(f"{q:<32} {t:>14}   {d}")
+    print("\nruns:         " + "\n              ".join(f"{r.stage.label}: {r.run_dir}" for r in result.stages))
     print(f"demo:         {demo_dir} (recording.wav, events.tsv, detection.png)")
-    print(f"tensorboard:  tensorboard --logdir {run_dir.parent}")
-    headline = {k: v for k, v in _flatten(metrics.get("scalars", metrics)).items() if "auroc" in k.lower()}
-    if headline:
-        print("held-out AUROC: " + ", ".join(f"{k}={v:.3f}" for k, v in sorted(headline.items())[:4]))
+    print(f"tensorboard:  tensorboard --logdir {result.run_root}")
     return 0
 
 
-def _flatten(tree, prefix: str = "") -> dict[str, float]:
-    out: dict[str, float] = {}
-    if isinstance(tree, dict):
-        for k, v in tree.items():
-            out.update(_flatten(v, f"{prefix}{k}/"))
-    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
-        out[prefix[:-1]] = float(tree)
-    return out

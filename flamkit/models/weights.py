@@ -132,7 +132,11 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
 
 def load_initial_weights(model: nn.Module, source: str | Path) -> LoadReport:
-    """Initialise ``model`` from a flamkit run/checkpoint or a LAION-CLAP-layout state dict file."""
+    """Initialise ``model`` from a flamkit run/checkpoint or a LAION-CLAP-layout state dict file.
+
+    A run folder gives its final checkpoint, not its ``best``: the next stage starts where the
+    previous one ended (FLAM from the trained FLAM-Global, C.5).
+    """
     from flamkit.train.checkpoint import load_checkpoint, resolve_checkpoint
 
     path = Path(source).expanduser()
@@ -146,7 +150,7 @@ def load_initial_weights(model: nn.Module, source: str | Path) -> LoadReport:
         else:
             report = load_state_into(model, _strip(sd))
     else:
-        report = load_state_into(model, load_checkpoint(resolve_checkpoint(path), with_state=False).weights)
+        report = load_state_into(model, load_checkpoint(resolve_checkpoint(path, prefer="last"), with_state=False).weights)
     if not report.loaded:
         raise ValueError(f"{source}: no tensor matched the model ({report.summary()}); is it the right checkpoint?")
     if report.missing or report.unexpected or report.shape_mismatch:

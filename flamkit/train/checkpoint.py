@@ -132,14 +132,22 @@ def load_checkpoint(folder: Path, with_state: bool = True) -> Loaded:
     return Loaded(folder, load_file(str(folder / "model.safetensors")), (folder / "model.yaml").read_text(), state)
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint folder from a checkpoint path, a run folder (its best, else newest) or a ckpt dir."""
+def resolve_checkpoint(path: str | Path, prefer: str = "best") -> Path:
+    """A checkpoint folder from a checkpoint path, a run folder or its ``checkpoints/`` folder.
+
+    ``prefer="best"`` (evaluation, detection) takes the run's ``best`` checkpoint (lowest validation
+    SED loss) when it has one, else the newest; ``prefer="last"`` (initialising a next stage, as FLAM
+    from FLAM-Global) takes the newest valid one: the weights the run ended with. A stage-1 run that
+    only trains the global loss is not selected on a frame-wise loss it never optimised.
+    """
+    if prefer not in ("best", "last"):
+        raise ValueError(f"prefer must be 'best' or 'last', got {prefer!r}")
     p = Path(path).expanduser()
     if (p / "manifest.json").is_file():
         return p
     for ckpt_dir in (p / "checkpoints", p):
         best = ckpt_dir / BEST
-        if best.is_dir() and is_valid(best)[0]:
+        if prefer == "best" and best.is_dir() and is_valid(best)[0]:
             return best
         newest = newest_valid(ckpt_dir)
         if newest is not None:

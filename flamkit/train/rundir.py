@@ -4,7 +4,9 @@ The hash covers the resolved config minus the keys that do not change the result
 paths, worker counts, resume policy), so launching the same config again - a requeued SLURM job, a
 re-run after a crash - finds its own folder and resumes, and a different config never lands in
 another run's folder. The readable part lists the values that differ from the experiment's
-defaults (the config delta), like ``frames=128``; only the hash decides identity.
+defaults (the config delta), like ``frames-128+seed-3``; only the hash decides identity. Names use
+no ``=`` or ``,`` so a folder can be passed back unquoted as a Hydra override value
+(``flam_global=runs/flam_global/<name>``) or on a shell line.
 """
 
 from __future__ import annotations
@@ -91,10 +93,9 @@ def config_delta(cfg: DictConfig, reference: DictConfig) -> dict[str, Any]:
 
 
 def readable(delta: dict[str, Any], max_len: int = 60) -> str:
-    parts = [f"{k.split('.')[-1]}={v}" for k, v in delta.items()]
-    text = ",".join(parts) or "default"
-    text = re.sub(r"[^A-Za-z0-9=,._+-]", "", text)
-    return text[:max_len].rstrip(",") or "default"
+    parts = [re.sub(r"[^A-Za-z0-9._-]", "", f"{k.split('.')[-1]}-{v}") for k, v in delta.items()]
+    text = "+".join(parts) or "default"
+    return text[:max_len].rstrip("+") or "default"
 
 
 def run_folder(cfg: DictConfig, reference: DictConfig | None = None, root: str | Path | None = None) -> Path:

@@ -5,7 +5,7 @@ from flamkit.config.compose import ConfigError
 from flamkit.eval.configs import eval_config_path, list_eval_configs, load_eval_config
 from flamkit.eval.runner import build_tasks
 
-SHIPPED = ["dcase_sed", "embedded_heldout", "open_vocab_sed", "retrieval", "zero_shot"]
+SHIPPED = ["dcase_sed", "debian_sfx_dev", "embedded_heldout", "open_vocab_sed", "retrieval", "zero_shot"]
 
 
 def test_shipped_eval_configs_are_listed():

@@ -92,3 +92,16 @@ def test_flamkit_checkpoint_roundtrip_and_mismatch(model, tmp_path):
 
         save_file({"nothing.here": torch.zeros(1)}, str(bad))
         load_initial_weights(fresh, bad)
+
+
+def test_run_folder_initialises_from_its_final_checkpoint_not_its_best(model, tmp_path):
+    """FLAM starts from FLAM-Global's last weights; its `best` (by validation SED loss) is not the stage's result."""
+    sd = model.state_dict()
+    cdir = tmp_path / "run" / "checkpoints"
+    write_checkpoint(cdir / "best", {k: v.clone() + 1 if v.is_floating_point() else v for k, v in sd.items()}, "x: 1\n", {})
+    write_checkpoint(cdir / "ckpt-00000001", {k: v.clone() + 1 if v.is_floating_point() else v for k, v in sd.items()}, "x: 1\n", {})
+    final = {k: v.clone() + 2 if v.is_floating_point() else v for k, v in sd.items()}
+    write_checkpoint(cdir / "ckpt-00000002", final, "x: 1\n", {})
+    fresh = build_model(_model_cfg())
+    load_initial_weights(fresh, tmp_path / "run")
+    assert torch.equal(fresh.state_dict()["bias_head.mlp.fc1.weight"], final["bias_head.mlp.fc1.weight"])

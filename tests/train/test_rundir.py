@@ -23,7 +23,7 @@ def test_same_config_finds_its_folder_and_other_config_gets_another(tmp_path):
     ref = _cfg(**{"run.root": str(tmp_path)})
     cfg = _cfg(**{"run.root": str(tmp_path), "model.frames": 128})
     folder = run_folder(cfg, ref)
-    assert folder.parent == tmp_path / "e" and folder.name == f"frames=128-{config_hash(cfg)}"
+    assert folder.parent == tmp_path / "e" and folder.name == f"frames-128-{config_hash(cfg)}"
     folder.mkdir(parents=True)
     again = _cfg(**{"run.root": str(tmp_path), "model.frames": 128, "train.log_every": 1, "run.name": "renamed"})
     assert run_folder(again, ref) == folder  # same identity -> same folder, whatever the name
@@ -34,7 +34,7 @@ def test_same_config_finds_its_folder_and_other_config_gets_another(tmp_path):
 def test_delta_and_readable():
     ref, cfg = _cfg(), _cfg(**{"model.frames": 128, "seed": 3})
     assert config_delta(cfg, ref) == {"model.frames": 128, "seed": 3}
-    assert readable(config_delta(cfg, ref)) == "frames=128,seed=3"
+    assert readable(config_delta(cfg, ref)) == "frames-128+seed-3"
     assert readable({}) == "default"
 
 
@@ -44,3 +44,15 @@ def test_default_pooling_keeps_the_hash_of_configs_from_before_poolings():
     assert config_hash(before) == config_hash(_cfg(**{"model.pooling": {"name": "mean"}}))
     assert config_hash(before) != config_hash(_cfg(**{"model.pooling": {"name": "codebook"}}))
     assert config_hash(before) != config_hash(_cfg(**{"model.pooling": {"name": "mean", "extra": 1}}))
+
+
+def test_a_run_folder_passes_back_as_an_unquoted_override(tmp_path):
+    """Users paste the printed folder into ``flam_global=...``: the name must survive Hydra's grammar."""
+    from flamkit.config.compose import compose
+
+    ref = compose("flam_global", [])
+    cfg = compose("flam_global", ["size=cpu", "optim.lr=1e-4", "seed=3", f"run.root={tmp_path}"])
+    folder = run_folder(cfg, ref)
+    assert "=" not in folder.name and "," not in folder.name and folder.name.startswith("flam_batch-16+")
+    flam = compose("flam", [f"flam_global={folder}", "size=cpu"])
+    assert flam.train.init_from == str(folder)

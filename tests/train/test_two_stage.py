@@ -17,10 +17,11 @@ TINY = ["data.streams.global.batch_size=2", "data.streams.sed.batch_size=2", "tr
 
 @pytest.mark.slow
 def test_flam_initialised_from_flam_global(tmp_path):
-    stage1 = loop.train(compose("flam_global", [*TINY, "size=cpu", "train.max_steps=2", f"run.root={tmp_path}"]))
+    stage1 = loop.train(compose("flam_global", [*TINY, "size=cpu", "train.max_steps=2", "train.val_every=1", "data.val_clips=2", f"run.root={tmp_path}"]))
     cfg = compose("flam", [*TINY, "size=cpu", "train.max_steps=1", f"run.root={tmp_path}", f"flam_global={stage1.run_dir}"])
     assert cfg.train.init_from == str(stage1.run_dir)
-    # Capture the weights FLAM starts from: they must be FLAM-Global's final ones.
+    # Capture the weights FLAM starts from: they must be FLAM-Global's final ones (not its `best`:
+    # validation every step tags one by SED loss, which FLAM-Global never trained).
     seen = {}
     original = loop.load_initial_weights
 

@@ -1,0 +1,54 @@
+"""``flamkit study NAME [OVERRIDES...]``: train a study's stages in order, evaluate each, write its report.
+
+    flamkit study quickstart                  # = the training and report part of `make quickstart`
+    flamkit study debian_sfx                  # the same three models on real sounds (docs/results.md)
+    flamkit study debian_sfx seed=1 run.root=/scratch/runs
+
+Overrides apply to every stage. Finished stages are found by their config hash and only
+re-evaluated; an interrupted stage resumes. The report is ``<run.root>/studies/<NAME>/report.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="a study in experiments/studies/ (or a path to a study YAML)")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides applied to every stage (e.g. seed=1)")
+    parser.add_argument("--skip-train", action="store_true", help="evaluate and report finished runs; train nothing")
+    parser.add_argument("--eval", action="append", default=[], metavar="LABEL.KEY=VALUE",
+                        help="override the evaluation config (repeatable), e.g. --eval dev.max_clips=500")
+    parser.add_argument("--examples", type=int, default=None, help="example clips plotted (default: the study's)")
+    parser.add_argument("--list", action="store_true", help="list the studies and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    from flamkit.config.compose import ConfigError
+    from flamkit.study.report import write_report
+    from flamkit.study.runner import run_study
+    from flamkit.study.spec import list_studies, load_study
+
+    if args.list or not args.name:
+        print("\n".join(list_studies()))
+        return 0 if args.list else 2
+    try:
+        spec = load_study(args.name)
+        result = run_study(spec, args.overrides, skip_train=args.skip_train, eval_overrides=args.eval)
+    except (ConfigError, RuntimeError) as exc:
+        print(f"flamkit study: {exc}", file=sys.stderr)
+        return 2
+    path = write_report(result, examples=args.examples)
+    print_summary(result, path)
+    return 0
+
+
+def print_summary(result, path) -> None:
+    from flamkit.study.report import markdown_table, outcomes, table_rows
+
+    print(f"\n== {result.spec.name}: {result.spec.eval} ({result.spec.mode} scores), final checkpoints\n")
+    print(markdown_table(*table_rows(result)))
+    for o in outcomes(result):
+        print(f"{'holds        ' if o.holds else 'DOES NOT HOLD'}  {o.statement}")
+    print(f"\nreport:       {path}")
