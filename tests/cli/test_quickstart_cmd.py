@@ -49,7 +49,3 @@ def test_quickstart_trains_three_models_reports_and_reproduces(tmp_path, capsys)
     assert flamkit(["quickstart", *TINY, f"run.root={a}", *EVAL]) == 0
     assert os.stat(ckpt).st_mtime_ns == before and _scalars(a)[0] == scalars
 
-
-def test_study_command_names_a_bad_study(capsys):
-    assert flamkit(["study", "no_such_study"]) == 2
-    assert "no study 'no_such_study'" in capsys.readouterr().err

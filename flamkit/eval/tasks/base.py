@@ -17,7 +17,7 @@ import torch
 
 from flamkit.eval.inference import AudioClip, FrameEmbeddings, TextEmbedder, embed_audio
 
-PROGRESS_MIN_CLIPS = 500  # sets at least this large log their encoding progress
+PROGRESS_MIN_CLIPS = 8  # sets at least this large show a progress bar while encoding
 
 
 @dataclass
@@ -44,23 +44,21 @@ class EvalContext:
         return next(self.model.parameters()).device
 
     def embed(self, clips: Sequence[AudioClip], tolerance_seconds: float = 0.01) -> FrameEmbeddings:
-        total, step = len(clips), max(1, len(clips) // 10)
-        marks = {"next": step}
+        from tqdm import tqdm
 
-        def progress(done: int) -> None:  # about every 10 % of large sets
-            if total >= PROGRESS_MIN_CLIPS and (done >= marks["next"] or done == total):
-                self.log(f"encoded {done}/{total} clips")
-                marks["next"] = done + step
-
-        return embed_audio(
-            self.model,
-            clips,
-            batch_size=self.batch_size,
-            workers=self.workers,
-            loader_threads=self.loader_threads,
-            tolerance_seconds=tolerance_seconds,
-            progress=progress,
-        )
+        bar = tqdm(total=len(clips), desc="encode", unit="clip", dynamic_ncols=True, disable=len(clips) < PROGRESS_MIN_CLIPS)
+        try:
+            return embed_audio(
+                self.model,
+                clips,
+                batch_size=self.batch_size,
+                workers=self.workers,
+                loader_threads=self.loader_threads,
+                tolerance_seconds=tolerance_seconds,
+                progress=lambda done: bar.update(done - bar.n),
+            )
+        finally:
+            bar.close()
 
 
 @dataclass
