@@ -41,6 +41,17 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _legend(result: StudyResult) -> str:
+    closed = result.stages[0].kind == "closed_set"
+    text = (
+        "Frame AUROC: over the frames of every event a clip contains (§5.2); Spearman rho: per event (C.11); "
+        + ("PSDS1, MPAUC, AUROC (segments): every clip scored against every class (C.7); F1, precision, recall: "
+           "over all (frame, class) pairs; " if closed else "F1, precision, recall: frame-wise over those events; ")
+        + "best F1 - F1@0.5: what deciding at 0.5 costs against the best threshold chosen on this very set (0 = calibrated)."
+    )
+    return text
+
+
 def outcomes(result: StudyResult) -> list[Outcome]:
     return check_claims(
         result.spec.claims, {r.stage.name: r.scalars for r in result.stages}, {r.stage.name: r.stage.label for r in result.stages}
@@ -75,9 +86,7 @@ def write_report(result: StudyResult, extra_sections: Sequence[str] = (), exampl
         "",
         markdown_table(header, rows),
         "",
-        "Frame AUROC: over the frames of every event a clip contains (§5.2); Spearman rho: per event (C.11); "
-        "F1, precision, recall: frame-wise over those events; best F1 - F1@0.5: what deciding at 0.5 costs "
-        "against the best threshold chosen on this very set (0 = calibrated).",
+        _legend(result),
         "",
     ]
     if claims:

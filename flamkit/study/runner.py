@@ -29,6 +29,7 @@ class StageResult:
     eval_dir: Path
     scalars: dict[str, float]  # of the study's task and mode: present_auroc, f1@0.5, ...
     curve: dict[str, list[float]]  # thresholds, f1, precision, recall
+    kind: str  # the sed task's set kind: open_vocabulary or closed_set
     seconds_train: float
     seconds_eval: float
 
@@ -138,6 +139,8 @@ def run_study(
         seconds_eval = time.perf_counter() - t0
         metrics = json.loads((eval_dir / "metrics.json").read_text())
         scalars, curve = _eval_scalars(metrics, spec.task, spec.mode, eval_dir / "metrics.json")
-        results.append(StageResult(stage, run_dir, checkpoint, step_of(checkpoint), eval_dir, scalars, curve, seconds_train, seconds_eval))
+        kind = str(metrics["tasks"][spec.task]["details"].get("kind", "closed_set"))
+        results.append(StageResult(stage, run_dir, checkpoint, step_of(checkpoint), eval_dir, scalars, curve, kind,
+                                   seconds_train, seconds_eval))
     assert run_root is not None
     return StudyResult(spec, results, list(user_overrides), run_root)
