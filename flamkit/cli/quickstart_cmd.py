@@ -80,12 +80,12 @@ def run(args: argparse.Namespace) -> int:
     code = flamkit_main(cmd)
     if code != 0:
         return code
-    events = detector.detect(wav, queries)
-    probs = detector.frame_probabilities(wav, queries=queries)
+    found_by = detector.run(wav, queries)  # the same defaults as the `flamkit detect` call above
+    probs = found_by.probabilities
     demo_rows = []
     for k, q in enumerate(queries):
         spans = ", ".join(f"{t['onset']:.1f}-{t['offset']:.1f}" for t in truth if t["label"] == q)
-        found = ", ".join(f"{e.onset:.1f}-{e.offset:.1f} ({e.peak:.2f})" for e in events if e.label == q) or "none"
+        found = ", ".join(f"{e.onset:.1f}-{e.offset:.1f} ({e.peak:.2f})" for e in found_by.events if e.label == q) or "none"
         top = int(np.argmax(probs.probs[k]))
         demo_rows.append((q, spans, found, f"{probs.probs[k, top]:.2f} at {probs.centers[top]:.1f} s"))
     section = [

@@ -31,20 +31,18 @@ def curves_figure(result: StudyResult, path: Path) -> Path:
     return path
 
 
-def example_clips(result: StudyResult, count: int):
+def example_clips(result: StudyResult, count: int, sample_rate: int, clip_seconds: float):
     """The first ``count`` clips with events of the study's evaluation set, as the eval drew them."""
     from flamkit.eval.configs import load_eval_config
     from flamkit.eval.tasks.base import EvalInputError
     from flamkit.eval.tasks.sed_data import sed_set_from_source
-    from flamkit.inference.loading import load_checkpoint_model
 
     cfg, _ = load_eval_config(result.spec.eval, list(result.spec.eval_overrides))
     node = cfg.get(result.spec.task)
     if node is None or node.get("source") is None:
         raise EvalInputError(f"eval {result.spec.eval}: task {result.spec.task} has no data source to draw examples from")
-    model = load_checkpoint_model(result.stages[0].checkpoint).model
     sedset = sed_set_from_source(
-        dict(node.source), f"{result.spec.task}.source", int(model.sample_rate), float(model.clip_seconds),
+        dict(node.source), f"{result.spec.task}.source", sample_rate, clip_seconds,
         node.get("max_clips"), int(node.get("seed", 0)), None,
     )
     return [c for c in sedset.clips if sedset.ground_truth[c.key]][:count], sedset.ground_truth
@@ -59,8 +57,8 @@ def examples_figures(result: StudyResult, folder: Path, count: int) -> list[Path
 
     if count <= 0:
         return []
-    clips, gt = example_clips(result, count)
     detectors = [flamkit.load(r.checkpoint) for r in result.stages]
+    clips, gt = example_clips(result, count, detectors[0].sample_rate, detectors[0].clip_seconds)
     paths = []
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for n, clip in enumerate(clips):

@@ -64,9 +64,16 @@ def compose_stage(spec: StudySpec, stage: Stage, user: Sequence[str], init_run: 
 
 
 def validate_study(spec: StudySpec, user: Sequence[str]) -> list[DictConfig]:
-    """Compose and validate every stage before anything trains (init runs stand in as placeholders)."""
-    from flamkit.config.validate import validate
+    """Compose and validate every stage and the evaluation before anything trains.
 
+    Init runs stand in as placeholders; the evaluation config must load and hold the study's task.
+    """
+    from flamkit.config.validate import validate
+    from flamkit.eval.configs import load_eval_config
+
+    eval_cfg, _ = load_eval_config(spec.eval, list(spec.eval_overrides))
+    if spec.task not in eval_cfg:
+        raise ConfigError(f"{spec.path}: task {spec.task!r} is not in eval config {spec.eval!r} (it has: {sorted(eval_cfg)})")
     configs = []
     for stage in spec.stages:
         placeholder = Path(f"runs/{stage.init}/placeholder") if stage.init else None

@@ -16,7 +16,7 @@ def test_points_resolve_to_distinct_run_folders(tmp_path):
     a, b = resolve_points(pts, max_requeues=7)
     assert a.config_hash != b.config_hash
     assert a.run_dir.parent == b.run_dir.parent == tmp_path / "quickstart"
-    assert b.run_dir.name == f"seed=1-{b.config_hash}" and a.run_dir.name == f"default-{a.config_hash}"
+    assert b.run_dir.name == f"seed-1-{b.config_hash}" and a.run_dir.name == f"default-{a.config_hash}"
     assert a.cfg.train.max_requeues == 7 and Path(a.cfg.run.root).is_absolute()
 
 

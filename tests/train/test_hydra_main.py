@@ -52,7 +52,7 @@ def test_single_run_finds_the_same_folder_again(fake_experiments, monkeypatch):
     _run(monkeypatch, "--config-name", "fake", "seed=5")
     _run(monkeypatch, "--config-name", "fake", "seed=5", "train.max_steps=3")  # same config: same folder
     (run,) = (fake_experiments / "runs" / "fake").iterdir()
-    assert run.name.startswith("seed=5-") and _steps(run) == [1, 2, 3]
+    assert run.name.startswith("seed-5-") and _steps(run) == [1, 2, 3]
 
 
 def test_missing_config_name_is_explained(fake_experiments, monkeypatch, capsys):
