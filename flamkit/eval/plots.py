@@ -39,20 +39,9 @@ def frame_probability_figure(
     duration = example.duration
     step = duration / L if hop is None else float(hop)
     fig, (ax_s, ax_p) = plt.subplots(2, 1, figsize=(8, 4.5), sharex=True, gridspec_kw={"height_ratios": [1, 1.2]})
-    spec = _spectrogram(example.audio, example.sample_rate)
-    ax_s.imshow(spec, origin="lower", aspect="auto", extent=(0, duration, 0, example.sample_rate / 2000), cmap="magma",
-                vmin=spec.max() - 80, vmax=spec.max())
-    ax_s.set_ylabel("kHz")
+    draw_spectrogram(ax_s, example)
     ax_s.set_title(example.key, fontsize=8)
-    t = (np.arange(L) + 0.5) * step
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for k, text in enumerate(texts):
-        c = colors[k % len(colors)]
-        ax_p.plot(t, scores[k], color=c, label=text[:40])
-        if labels is not None:
-            ax_p.fill_between(t, 0, np.asarray(labels[k], dtype=float), step="mid", color=c, alpha=0.15)
-    ax_p.axhline(threshold, color="grey", lw=0.5, ls="--")
-    ax_p.set_ylim(-0.02, 1.02)
+    draw_probabilities(ax_p, (np.arange(L) + 0.5) * step, texts, scores, labels, threshold)
     ax_p.set_xlim(0, max(duration, L * step))
     ax_p.set_xlabel("time (s)")
     ax_p.set_ylabel("probability")
@@ -60,6 +49,28 @@ def frame_probability_figure(
         ax_p.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig
+
+
+def draw_spectrogram(ax, example: Example) -> None:
+    """A log-power spectrogram of ``example`` over its duration, in kHz, 80 dB of range."""
+    spec = _spectrogram(example.audio, example.sample_rate)
+    ax.imshow(spec, origin="lower", aspect="auto", extent=(0, example.duration, 0, example.sample_rate / 2000), cmap="magma",
+              vmin=spec.max() - 80, vmax=spec.max())
+    ax.set_ylabel("kHz")
+
+
+def draw_probabilities(
+    ax, times: np.ndarray, texts: Sequence[str], scores: np.ndarray, labels: np.ndarray | None = None, threshold: float = 0.5
+) -> None:
+    """One probability curve per text at ``times`` (frame centres), its ground truth shaded, the threshold dashed."""
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, text in enumerate(texts):
+        c = colors[k % len(colors)]
+        ax.plot(times, scores[k], color=c, label=text[:40])
+        if labels is not None:
+            ax.fill_between(times, 0, np.asarray(labels[k], dtype=float), step="mid", color=c, alpha=0.15)
+    ax.axhline(threshold, color="grey", lw=0.5, ls="--")
+    ax.set_ylim(-0.02, 1.02)
 
 
 def threshold_curves_figure(thresholds: np.ndarray, curves: dict[str, dict[str, np.ndarray]]):

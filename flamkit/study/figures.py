@@ -53,14 +53,15 @@ def examples_figures(result: StudyResult, folder: Path, count: int) -> list[Path
     import matplotlib.pyplot as plt
 
     import flamkit
-    from flamkit.eval.plots import _spectrogram
+    from flamkit.data.example import Example
+    from flamkit.eval.metrics.frame_scores import segment_mask
+    from flamkit.eval.plots import draw_probabilities, draw_spectrogram
 
     if count <= 0:
         return []
     detectors = [flamkit.load(r.checkpoint) for r in result.stages]
     clips, gt = example_clips(result, count, detectors[0].sample_rate, detectors[0].clip_seconds)
     paths = []
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for n, clip in enumerate(clips):
         events = gt[clip.key]
         firsts: dict[str, float] = {}
@@ -70,31 +71,19 @@ def examples_figures(result: StudyResult, folder: Path, count: int) -> list[Path
         rows = len(detectors) + 1
         fig, axes = plt.subplots(rows, 1, figsize=(9, 1.7 * rows), sharex=True)
         sr0 = detectors[0].sample_rate
-        audio0 = clip.load(sr0)
-        duration = len(audio0) / sr0
-        spec = _spectrogram(audio0, sr0)
-        axes[0].imshow(spec, origin="lower", aspect="auto", extent=(0, duration, 0, sr0 / 2000), cmap="magma",
-                       vmin=spec.max() - 80, vmax=spec.max())
-        axes[0].set_ylabel("kHz")
+        example = Example(audio=clip.load(sr0), sample_rate=sr0, key=clip.key)
+        draw_spectrogram(axes[0], example)
         axes[0].set_title(f"held-out clip {clip.key}: shaded = ground truth, line = model probability", fontsize=8)
         for ax, det, r in zip(axes[1:], detectors, result.stages):
-            audio = audio0 if det.sample_rate == sr0 else clip.load(det.sample_rate)
+            audio = example.audio if det.sample_rate == sr0 else clip.load(det.sample_rate)
             fp = det.frame_probabilities(audio, det.sample_rate, queries=labels, mode=result.spec.mode, median=3)
-            t = fp.centers
-            for k, label in enumerate(labels):
-                c = colors[k % len(colors)]
-                truth = np.zeros(len(t))
-                for on, off, lab in events:
-                    if lab == label:
-                        truth[(t >= on) & (t < off)] = 1.0
-                ax.fill_between(t, 0, truth, step="mid", color=c, alpha=0.18)
-                ax.plot(t, fp.probs[k], color=c, lw=1.2, label=label[:40])
-            ax.axhline(0.5, color="grey", lw=0.5, ls="--")
-            ax.set_ylim(-0.02, 1.02)
+            n_frames = fp.probs.shape[1]
+            truth = np.stack([segment_mask([(a, b) for a, b, lab in events if lab == c], n_frames, fp.frame_seconds) for c in labels])
+            draw_probabilities(ax, fp.centers, labels, fp.probs, truth)
             ax.set_ylabel(r.stage.label, fontsize=8)
         axes[1].legend(fontsize=7, loc="upper right")
         axes[-1].set_xlabel("time (s)")
-        axes[-1].set_xlim(0, duration)
+        axes[-1].set_xlim(0, example.duration)
         fig.tight_layout()
         path = folder / f"example_{n}.png"
         fig.savefig(path, dpi=100)

@@ -63,7 +63,7 @@ def compose_stage(spec: StudySpec, stage: Stage, user: Sequence[str], init_run: 
     return cfg, reference
 
 
-def validate_study(spec: StudySpec, user: Sequence[str]) -> list[DictConfig]:
+def validate_study(spec: StudySpec, user: Sequence[str]) -> None:
     """Compose and validate every stage and the evaluation before anything trains.
 
     Init runs stand in as placeholders; the evaluation config must load and hold the study's task.
@@ -74,17 +74,14 @@ def validate_study(spec: StudySpec, user: Sequence[str]) -> list[DictConfig]:
     eval_cfg, _ = load_eval_config(spec.eval, list(spec.eval_overrides))
     if spec.task not in eval_cfg:
         raise ConfigError(f"{spec.path}: task {spec.task!r} is not in eval config {spec.eval!r} (it has: {sorted(eval_cfg)})")
-    configs = []
     for stage in spec.stages:
         placeholder = Path(f"runs/{stage.init}/placeholder") if stage.init else None
         try:
-            cfg, _ = compose_stage(spec, stage, user, placeholder)
+            cfg = compose(stage.experiment, stage_overrides(spec, stage, user, placeholder))
         except ConfigError as exc:
             raise ConfigError(f"{spec.path}: stage {stage.name} ({stage.experiment}): {exc}") from exc
         cfg.train.init_from = None  # the placeholder is not a checkpoint yet
         validate(cfg)
-        configs.append(cfg)
-    return configs
 
 
 def _eval_scalars(metrics: dict[str, Any], task: str, mode: str, where: Path) -> tuple[dict[str, float], dict[str, list[float]]]:
