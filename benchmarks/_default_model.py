@@ -7,7 +7,6 @@ import math
 
 import torch
 
-from flamkit import plugins
 from flamkit.models.flam import FlamModel, build_model
 
 CPU_SIZE_MODEL = {
@@ -25,7 +24,7 @@ CPU_SIZE_MODEL = {
 
 
 def default_model(seed: int = 0) -> FlamModel:
-    plugins.load_core()
+    import flamkit.components  # noqa: F401
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return build_model(CPU_SIZE_MODEL).eval()

@@ -47,10 +47,9 @@ def peer_encoder(peer_bench: Path) -> torch.nn.Module:
 
 
 def flamkit_encoder() -> torch.nn.Module:
-    from flamkit import plugins
     from flamkit.registry import AUDIO_ENCODERS
 
-    plugins.load_core()
+    import flamkit.components  # noqa: F401
     return AUDIO_ENCODERS.get("htsat")(variant="tiny", frames=32, sample_rate=48000)
 
 

@@ -128,9 +128,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    from flamkit import plugins
 
-    plugins.load_core()
+    import flamkit.components  # noqa: F401
     if args.checkpoint:
         from flamkit.inference.loading import load_model
 

@@ -4,6 +4,11 @@ A plugin is an installable package whose entry point names either a module (impo
 ``@REGISTRY.register`` decorators) or a callable taking no arguments (called once after import, for
 plugins that register programmatically). In-repo plugins that are not installed can instead be listed
 in the config under ``plugins: [module.path, ...]``.
+
+This module loads plugins only. flamkit's own components register when the module that builds them
+is imported (:mod:`flamkit.models.flam` imports the encoders, :mod:`flamkit.data.build` the sources,
+...); :mod:`flamkit.components`, at the top of the layers, imports all of them at once for the
+commands that list or check every kind. So this module, in the base layer, imports no component.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from typing import Iterable
 from flamkit import registry
 
 ENTRY_POINT_GROUP = "flamkit.plugins"
-_CORE_LOADED = False
 _LOADED: dict[str, "PluginInfo"] = {}
 
 
@@ -29,14 +33,6 @@ class PluginInfo:
     name: str  # entry-point name (or the module path for config-listed modules)
     target: str  # "module" or "module:callable"
     distribution: str  # installing distribution, "" for config-listed modules
-
-
-def load_core() -> None:
-    """Import flamkit's own components so they register (idempotent)."""
-    global _CORE_LOADED
-    if not _CORE_LOADED:
-        importlib.import_module("flamkit.components")
-        _CORE_LOADED = True
 
 
 def _load_target(name: str, target: str, source: str) -> None:
@@ -60,8 +56,7 @@ def _load_target(name: str, target: str, source: str) -> None:
 
 
 def discover(modules: Iterable[str] = ()) -> list[PluginInfo]:
-    """Load the core, every installed ``flamkit.plugins`` entry point, then ``modules``; return what loaded."""
-    load_core()
+    """Load every installed ``flamkit.plugins`` entry point, then ``modules``; return what loaded."""
     for ep in md.entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in _LOADED:
             continue

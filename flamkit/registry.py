@@ -58,7 +58,9 @@ class Registry(Generic[T]):
 
         def deco(obj: T) -> T:
             key = name or obj.__name__
-            origin = source or (_LOADING_SOURCE[-1] if _LOADING_SOURCE else _source_of(obj))
+            # flamkit's own modules are "core" even when a plugin's import is what first loads them.
+            core = _source_of(obj) == "core"
+            origin = source or ("core" if core else (_LOADING_SOURCE[-1] if _LOADING_SOURCE else _source_of(obj)))
             existing = self._entries.get(key)
             if existing is not None and existing.obj is not obj:
                 if (existing.module, getattr(existing.obj, "__qualname__", None)) == (

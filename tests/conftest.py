@@ -13,6 +13,4 @@ def _core_components():
     import torch
 
     torch.set_num_threads(1)
-    from flamkit import plugins
-
-    plugins.load_core()
+    import flamkit.components  # noqa: F401

@@ -52,10 +52,9 @@ def test_duplicate_registration_from_another_module_fails():
 
 
 def test_core_registries_hold_core_components():
-    from flamkit import plugins
+    import flamkit.components  # noqa: F401
     from flamkit.registry import HEADS, LOSSES, OPTIMIZERS, POOLINGS, SCHEDULES, TEXT_ENCODERS
 
-    plugins.load_core()
     assert {"clip", "siglip", "sed", "prior"} <= set(LOSSES.names())
     assert {"per_text_scale", "per_text_bias", "scalar_scale", "scalar_bias", "mlp"} <= set(HEADS.names())
     assert {"hf", "minilm"} <= set(TEXT_ENCODERS.names())

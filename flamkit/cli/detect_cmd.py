@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_options(args.threshold, args.min_duration, args.median, args.mode)
         det = flamkit.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
+        print(f"flamkit detect: {det.checkpoint_choice.describe()}", file=sys.stderr)
         det.embed_text(args.query)  # an empty query is an error before any audio is read
         det.plan(args.hop)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:  # RuntimeError: e.g. --device cuda without CUDA

@@ -34,6 +34,7 @@ def _build(args: argparse.Namespace) -> int:
 
     try:
         det = flamkit.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
+        print(f"flamkit index build: {det.checkpoint_choice.describe()}", file=sys.stderr)
         report = build_index(args.audio_dir, args.out, det, hop=args.hop, progress=not args.no_progress)
     except (IndexFolderError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"flamkit index build: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import flamkit.components  # noqa: F401  (every sweep point is validated against every core component)
     from flamkit.config.compose import ConfigError
     from flamkit.slurm import jobs
     from flamkit.slurm.clusters import ClusterError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import flamkit.components  # noqa: F401  (every core component: the list shows every kind)
 from flamkit import plugins
 from flamkit.registry import REGISTRIES
 

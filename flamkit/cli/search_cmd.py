@@ -35,6 +35,7 @@ def _detector(index, checkpoint, device):
     if not path:
         raise ValueError(f"index {index.folder} records no checkpoint; pass --checkpoint")
     det = flamkit.load(path, device=device)
+    print(f"flamkit search: {det.checkpoint_choice.describe()}", file=sys.stderr)
     index.check_model(det.identity, path)
     return det
 

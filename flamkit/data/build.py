@@ -14,7 +14,9 @@ from typing import Any, Callable, Mapping
 import torch
 from omegaconf import DictConfig
 
-from flamkit.config.validate import AUGMENTER_INJECTED, SOURCE_INJECTED, WEIGHTED, Slot, build_component, is_disabled
+import flamkit.data.augment  # noqa: F401  (registers the core augmenters this module builds)
+import flamkit.data.sources  # noqa: F401  (registers the core data sources)
+from flamkit.config.checks import AUGMENTER_INJECTED, SOURCE_INJECTED, WEIGHTED, Slot, build_component, is_disabled
 from flamkit.data.collate import collate_audio_text, collate_sed
 from flamkit.data.pipeline import BatchStream, make_loader
 from flamkit.data.source import DataSource

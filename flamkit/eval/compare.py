@@ -1,7 +1,7 @@
 """One table across runs: the config keys in which they differ and their metrics, best value marked.
 
 How a lab member reads an ablation sweep. Each run folder contributes its ``config.yaml`` (the
-identity keys of :mod:`flamkit.train.rundir`, flattened) and its metrics: the scalars of every
+identity keys of :mod:`flamkit.run_identity`, flattened) and its metrics: the scalars of every
 ``<run>/eval/<name>/metrics.json``, or, for a run never evaluated, the last value of each ``val/``
 scalar in its TensorBoard log. A metric's best value is the highest, or the lowest for losses and
 error rates (:func:`metric_direction`); quantities that are not scores (thresholds, counts) are
@@ -20,7 +20,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from flamkit.train.rundir import _flatten, identity
+from flamkit.run_identity import flatten, identity
 
 MISSING = "-"
 # Last path component of a metric name -> direction. Checked in order; the first match wins.
@@ -95,7 +95,7 @@ def load_run(path: str | Path, eval_name: str | None = None) -> RunEntry:
     cfg_file = run / "config.yaml"
     if not cfg_file.is_file():
         raise CompareError(f"{run}: not a run folder (no config.yaml); give runs/EXPERIMENT/RUN folders")
-    config = _flatten(identity(OmegaConf.to_container(OmegaConf.load(cfg_file), resolve=False)))
+    config = flatten(identity(OmegaConf.to_container(OmegaConf.load(cfg_file), resolve=False)))
     metrics, source = _eval_metrics(run, eval_name)
     notes = []
     if not metrics:

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+import flamkit.eval.tasks  # noqa: F401  (registers the core tasks this module builds)
 from flamkit.config.compose import ConfigError
-from flamkit.config.validate import EVAL_RESERVED, Slot, build_component, check_component
+from flamkit.config.checks import EVAL_RESERVED, Slot, build_component, check_component
 from flamkit.eval.tasks.base import EvalContext, EvalInputError, EvalTask, TaskResult
 from flamkit.registry import EVAL_TASKS
 
@@ -33,8 +34,6 @@ def _plain(node: Any) -> Any:
 
 def build_tasks(eval_cfg: Mapping[str, Any], where: str = "eval") -> dict[str, EvalTask]:
     """Check every node, then build every task; problems are reported all at once."""
-    import flamkit.eval.tasks  # noqa: F401  (registers the core tasks)
-
     if not eval_cfg:
         raise ConfigError(f"{where}: no evaluation tasks configured")
     problems = []

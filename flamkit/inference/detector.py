@@ -26,9 +26,11 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from flamkit.checkpoints import CheckpointChoice
 from flamkit.data import audio_io
 from flamkit.inference.events import DetectedEvent, events_from_probabilities
 from flamkit.inference.inputs import Source, is_path, to_mono
+from flamkit.inference.loading import load_checkpoint_model
 from flamkit.inference.windows import OverlapAverager, WindowPlan, array_blocks
 from flamkit.models.flam import FlamModel, TextEmbeddings
 from flamkit.scoring import SCORE_MODES, frame_scores, median_filter
@@ -143,6 +145,7 @@ class Detector:
         self.batch_size = int(batch_size)
         self.model_config = model_config
         self.checkpoint = Path(checkpoint).resolve() if checkpoint is not None else None
+        self.checkpoint_choice: CheckpointChoice | None = None  # set by load(): which checkpoint a path meant
         self._identity: str | None = None
         self._text_cache: dict[str, tuple[torch.Tensor, float, float]] = {}
         WindowPlan.for_model(self.sample_rate, self.clip_seconds, self.frames, overlap)  # fail early on a bad overlap
@@ -417,16 +420,17 @@ def load(
     overlap: float = 0.5,
     batch_size: int = 16,
 ) -> Detector:
-    """A :class:`Detector` for a run folder (its best, else newest valid checkpoint), its
-    ``checkpoints/`` folder or one ``ckpt-<step>`` folder; ``device=None`` picks CUDA when available.
+    """A :class:`Detector` for a run folder or its ``checkpoints/`` folder (the run's final checkpoint,
+    :func:`flamkit.checkpoints.choose_checkpoint`) or one checkpoint folder (``ckpt-<step>``, ``best``);
+    ``device=None`` picks CUDA when available. ``det.checkpoint_choice`` says which and why.
 
         >>> import flamkit
         >>> det = flamkit.load("runs/flam/cpu-0", device="cpu")
         >>> det.detect("recording.wav", ["glass breaking"])
     """
-    from flamkit.inference.loading import load_checkpoint_model
-
     dev = torch.device(device) if device is not None else _default_device()
     loaded = load_checkpoint_model(checkpoint, dev)
     yaml = (loaded.checkpoint / "model.yaml").read_text()
-    return Detector(loaded.model, dev, overlap, batch_size, yaml, loaded.checkpoint)
+    det = Detector(loaded.model, dev, overlap, batch_size, yaml, loaded.checkpoint)
+    det.checkpoint_choice = loaded.choice
+    return det

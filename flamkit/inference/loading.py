@@ -14,8 +14,11 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
+from flamkit import plugins
+from flamkit.checkpoints import CheckpointChoice, checkpoint_step, choose_checkpoint, load_checkpoint, run_dir_of
 from flamkit.models.flam import FlamModel, build_model
-from flamkit.train.checkpoint import BEST, PREFIX, load_checkpoint, resolve_checkpoint
+
+__all__ = ["LoadedModel", "load_checkpoint_model", "load_model", "run_dir_of", "checkpoint_step"]
 
 
 @dataclass
@@ -26,25 +29,7 @@ class LoadedModel:
     checkpoint: Path  # the ckpt-<step> (or best) folder
     step: int
     run_dir: Path | None  # the run folder holding the checkpoint, when it sits in one
-
-
-def run_dir_of(checkpoint: Path) -> Path | None:
-    """``runs/EXP/NAME`` for ``runs/EXP/NAME/checkpoints/ckpt-N``; None for a checkpoint outside a run."""
-    parent = checkpoint.resolve().parent
-    if parent.name == "checkpoints" and (parent.parent / "config.yaml").is_file():
-        return parent.parent
-    return None
-
-
-def checkpoint_step(checkpoint: Path) -> int:
-    """The training step of a checkpoint: from its folder name, or its saved state for ``best``."""
-    name = checkpoint.name
-    if name.startswith(PREFIX) and name[len(PREFIX):].isdigit():
-        return int(name[len(PREFIX):])
-    state = torch.load(checkpoint / "state.pt", map_location="cpu", weights_only=False, mmap=True)
-    if "step" not in state:
-        raise ValueError(f"checkpoint {checkpoint} ({BEST!r} or renamed) has no step in state.pt")
-    return int(state["step"])
+    choice: CheckpointChoice  # which checkpoint the given path meant, and why (commands print it)
 
 
 def _run_plugins(run_dir: Path | None) -> list[str]:
@@ -57,12 +42,11 @@ def _run_plugins(run_dir: Path | None) -> list[str]:
 def load_checkpoint_model(run_or_checkpoint: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
     """Build the checkpoint's model, load its weights strictly, move it to ``device``, eval mode.
 
-    ``run_or_checkpoint``: a run folder (its ``best`` checkpoint, else the newest valid one), its
-    ``checkpoints/`` folder, or one ``ckpt-<step>`` folder.
+    ``run_or_checkpoint``: a run folder or its ``checkpoints/`` folder (the run's final checkpoint,
+    :func:`flamkit.checkpoints.choose_checkpoint`), or one checkpoint folder (``ckpt-<step>``, ``best``).
     """
-    from flamkit import plugins
-
-    folder = resolve_checkpoint(run_or_checkpoint)
+    choice = choose_checkpoint(run_or_checkpoint)
+    folder = choice.folder
     run_dir = run_dir_of(folder)
     plugins.discover(_run_plugins(run_dir))
     loaded = load_checkpoint(folder, with_state=False)
@@ -75,7 +59,7 @@ def load_checkpoint_model(run_or_checkpoint: str | Path, device: str | torch.dev
             f"(was a registered component changed since training?): {exc}"
         ) from None
     model.to(device).eval()
-    return LoadedModel(model, folder, checkpoint_step(folder), run_dir)
+    return LoadedModel(model, folder, checkpoint_step(folder), run_dir, choice)
 
 
 def load_model(run_or_checkpoint: str | Path, device: str | torch.device = "cpu") -> FlamModel:

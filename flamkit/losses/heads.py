@@ -2,9 +2,11 @@
 
 Each head consumes one batch stream: ``global`` (audio-text pairs, for CLIP/SigLIP) or ``sed``
 (clips with timed events, for the frame loss and the prior). The loop computes each stream's model
-outputs once and hands them to every head that reads that stream. Under torch.distributed the heads
-switch to the cross-rank formulations of :mod:`flamkit.distributed`, whose contract makes DDP's
-gradient averaging exact.
+outputs once and hands them to every head that reads that stream. A head computes the loss of the
+batch it is given; under torch.distributed the objective (:mod:`flamkit.train.step`) calls instead the
+cross-rank form of the core heads (:mod:`flamkit.distributed.heads`), whose contract makes DDP's
+gradient averaging exact. The cross-rank forms build on this module's functions, so they sit one
+layer above it.
 """
 
 from __future__ import annotations
@@ -14,15 +16,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-import torch.distributed as dist
 from torch import Tensor, nn
 
 from flamkit.losses import functional as LF
 from flamkit.registry import LOSSES
-
-
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 @dataclass
@@ -58,10 +55,6 @@ class ClipHead(LossHead):
     stream = "global"
 
     def forward(self, out: GlobalOutputs) -> Tensor:
-        if _distributed():
-            from flamkit.distributed import distributed_clip_loss
-
-            return distributed_clip_loss(out.audio, out.text, out.clip_scale)
         return LF.clip_loss(out.audio, out.text, out.clip_scale)
 
 
@@ -77,24 +70,12 @@ class SigLipHead(LossHead):
         self.bias = nn.Parameter(torch.tensor(float(bias_init)))
 
     def forward(self, out: GlobalOutputs) -> Tensor:
-        if _distributed():
-            # SigLIP's pairs factorise like CLIP's rows: gather texts with gradients, score local rows.
-            from flamkit.distributed import gather_with_grad
-
-            rank, world = dist.get_rank(), dist.get_world_size()
-            texts = gather_with_grad(out.text)
-            B = out.audio.shape[0]
-            logits = self.log_scale.exp() * (out.audio.float() @ texts.float().T) + self.bias
-            z = -torch.ones_like(logits)
-            z[torch.arange(B), rank * B + torch.arange(B)] = 1.0
-            # Each rank returns its rows' share scaled so that the mean over ranks is eq. 2 on the union.
-            return -torch.nn.functional.logsigmoid(z * logits).sum() / B
         return LF.siglip_loss(out.audio, out.text, self.log_scale.exp(), self.bias)
 
 
 @LOSSES.register("sed")
 class SedHead(LossHead):
-    """Frame-wise sigmoid loss with per-text scale and bias (eqs. 4-5), ring-computed across ranks.
+    """Frame-wise sigmoid loss with per-text scale and bias (eqs. 4-5); across ranks, the ring form.
 
     ``detach_bias=False`` is the C.9 scalar-bias ablation, whose bias the SED loss trains.
     """
@@ -107,10 +88,6 @@ class SedHead(LossHead):
 
     def forward(self, out: SedOutputs) -> Tensor:
         args = (out.frames, out.texts, out.text_ids, out.scale, out.bias, out.event_ids, out.event_masks)
-        if _distributed():
-            from flamkit.distributed import ring_sed_loss
-
-            return ring_sed_loss(*args, detach_bias=self.detach_bias)
         return LF.sed_loss(*args, detach_bias=self.detach_bias)
 
 
@@ -121,8 +98,4 @@ class PriorHead(LossHead):
     stream = "sed"
 
     def forward(self, out: SedOutputs) -> Tensor:
-        if _distributed():
-            from flamkit.distributed import ring_prior_loss
-
-            return ring_prior_loss(out.bias, out.text_ids, out.event_ids, out.event_masks)
         return LF.prior_loss(out.bias, out.text_ids, out.event_ids, out.event_masks)

@@ -21,7 +21,10 @@ import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from flamkit.config.validate import AUDIO_INJECTED, HEAD_INJECTED, POOLING_INJECTED, TEXT_INJECTED, Slot, build_component
+import flamkit.models.audio  # noqa: F401  (registers the core audio encoders this module builds)
+import flamkit.models.heads  # noqa: F401  (registers the core heads)
+import flamkit.models.text  # noqa: F401  (registers the core text encoders)
+from flamkit.config.checks import AUDIO_INJECTED, HEAD_INJECTED, POOLING_INJECTED, TEXT_INJECTED, Slot, build_component
 from flamkit.models.pooling import MeanPooling, TokenFeatures
 from flamkit.registry import AUDIO_ENCODERS, HEADS, POOLINGS, TEXT_ENCODERS
 

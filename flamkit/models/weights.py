@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from flamkit.checkpoints import CheckpointChoice, choose_checkpoint, load_checkpoint
+
 log = logging.getLogger(__name__)
 
 # LAION-CLAP keys with no counterpart in FLAM: its second logit scale and the MLP "transforms"
@@ -30,6 +32,7 @@ class LoadReport:
     unexpected: list[str] = field(default_factory=list)  # source keys that map to no model key
     known_unused: list[str] = field(default_factory=list)  # source keys FLAM has no use for, by design
     shape_mismatch: list[str] = field(default_factory=list)
+    checkpoint: CheckpointChoice | None = None  # which checkpoint a run folder gave, and why
 
     def summary(self) -> str:
         parts = [f"{len(self.loaded)} tensors loaded"]
@@ -134,11 +137,10 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 def load_initial_weights(model: nn.Module, source: str | Path) -> LoadReport:
     """Initialise ``model`` from a flamkit run/checkpoint or a LAION-CLAP-layout state dict file.
 
-    A run folder gives its final checkpoint, not its ``best``: the next stage starts where the
-    previous one ended (FLAM from the trained FLAM-Global, C.5).
+    A run folder gives its final checkpoint (:func:`flamkit.checkpoints.choose_checkpoint`, the rule
+    of every command): the next stage starts where the previous one ended (FLAM from the trained
+    FLAM-Global, C.5). The report names the checkpoint chosen and why.
     """
-    from flamkit.train.checkpoint import load_checkpoint, resolve_checkpoint
-
     path = Path(source).expanduser()
     if path.is_file():
         sd = read_state_dict(path)
@@ -150,7 +152,9 @@ def load_initial_weights(model: nn.Module, source: str | Path) -> LoadReport:
         else:
             report = load_state_into(model, _strip(sd))
     else:
-        report = load_state_into(model, load_checkpoint(resolve_checkpoint(path, prefer="last"), with_state=False).weights)
+        choice = choose_checkpoint(path)
+        report = load_state_into(model, load_checkpoint(choice.folder, with_state=False).weights)
+        report.checkpoint = choice
     if not report.loaded:
         raise ValueError(f"{source}: no tensor matched the model ({report.summary()}); is it the right checkpoint?")
     if report.missing or report.unexpected or report.shape_mismatch:

@@ -18,8 +18,10 @@ from typing import Sequence
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from flamkit.checkpoints import choose_checkpoint
 from flamkit.config.compose import ConfigError, compose
-from flamkit.config.validate import validate
+import flamkit.train.loop  # noqa: F401  (registers every kind a run config names, as train() has them)
+from flamkit.config.checks import check_config
 from flamkit.slurm.sweeps import SweepPoint
 from flamkit.train.rundir import config_hash, run_folder
 
@@ -35,13 +37,11 @@ class ResolvedPoint:
 
 
 def _check_init_from(cfg: DictConfig) -> str | None:
-    from flamkit.train.checkpoint import resolve_checkpoint
-
     init = OmegaConf.select(cfg, "train.init_from")
     if not init:
         return None
     try:
-        resolve_checkpoint(init)
+        choose_checkpoint(init)
     except (FileNotFoundError, ValueError) as exc:
         return f"train.init_from={init}: {exc} (relative paths are read from the folder you launch in)"
     return None
@@ -76,7 +76,7 @@ def resolve_points(points: Sequence[SweepPoint], max_requeues: int | None = None
             cfg = compose(point.experiment, point.overrides)
             if point.experiment not in references:
                 references[point.experiment] = compose(point.experiment, [])
-            validate(cfg)
+            check_config(cfg)
         except ConfigError as exc:
             problems.append(f"{where}: {exc}")
             continue

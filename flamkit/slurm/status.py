@@ -115,7 +115,7 @@ def _last_scalars(tb_dir: Path) -> tuple[int | None, dict[str, float]]:
 
 
 def run_progress(run_dir: Path) -> Progress:
-    from flamkit.train import checkpoint as ckpt
+    from flamkit import checkpoints as ckpt
 
     run_dir = Path(run_dir)
     found = ckpt.list_checkpoints(run_dir / "checkpoints")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flamkit.inference.detector import load
+
 if TYPE_CHECKING:
     from flamkit.study.runner import StudyResult
 
@@ -52,14 +54,13 @@ def examples_figures(result: StudyResult, folder: Path, count: int) -> list[Path
     """One figure per clip: spectrogram, then each model's probabilities for the clip's own descriptions."""
     import matplotlib.pyplot as plt
 
-    import flamkit
     from flamkit.data.example import Example
     from flamkit.eval.metrics.frame_scores import segment_mask
     from flamkit.eval.plots import draw_probabilities, draw_spectrogram
 
     if count <= 0:
         return []
-    detectors = [flamkit.load(r.checkpoint) for r in result.stages]
+    detectors = [load(r.checkpoint) for r in result.stages]
     clips, gt = example_clips(result, count, detectors[0].sample_rate, detectors[0].clip_seconds)
     paths = []
     for n, clip in enumerate(clips):

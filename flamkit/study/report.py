@@ -61,7 +61,7 @@ def outcomes(result: StudyResult) -> list[Outcome]:
 def write_report(result: StudyResult, extra_sections: Sequence[str] = (), examples: int | None = None) -> Path:
     """Write the report folder; returns the path of ``report.md``."""
     from flamkit.study.figures import curves_figure, examples_figures
-    from flamkit.train.rundir import git_commit
+    from flamkit.run_identity import git_commit
 
     folder = report_dir(result)
     folder.mkdir(parents=True, exist_ok=True)

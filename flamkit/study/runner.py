@@ -16,8 +16,16 @@ from typing import Any, Callable, Sequence
 
 from omegaconf import DictConfig
 
+from flamkit.checkpoints import choose_checkpoint, step_of
 from flamkit.config.compose import ConfigError, compose
+from flamkit.config.checks import check_config
+from flamkit.eval.checkpoint_eval import EvalRunError, evaluate_checkpoint
+from flamkit.eval.configs import load_eval_config
+from flamkit.eval.runner import markdown
 from flamkit.study.spec import Stage, StudySpec
+from flamkit.train.loop import train  # also registers every component kind a stage's config names
+from flamkit.train.rundir import run_folder
+from flamkit.train.tb import TBLogger
 
 
 @dataclass
@@ -68,9 +76,6 @@ def validate_study(spec: StudySpec, user: Sequence[str]) -> None:
 
     Init runs stand in as placeholders; the evaluation config must load and hold the study's task.
     """
-    from flamkit.config.validate import validate
-    from flamkit.eval.configs import load_eval_config
-
     eval_cfg, _ = load_eval_config(spec.eval, list(spec.eval_overrides))
     if spec.task not in eval_cfg:
         raise ConfigError(f"{spec.path}: task {spec.task!r} is not in eval config {spec.eval!r} (it has: {sorted(eval_cfg)})")
@@ -81,7 +86,7 @@ def validate_study(spec: StudySpec, user: Sequence[str]) -> None:
         except ConfigError as exc:
             raise ConfigError(f"{spec.path}: stage {stage.name} ({stage.experiment}): {exc}") from exc
         cfg.train.init_from = None  # the placeholder is not a checkpoint yet
-        validate(cfg)
+        check_config(cfg)
 
 
 def _eval_scalars(metrics: dict[str, Any], task: str, mode: str, where: Path) -> tuple[dict[str, float], dict[str, list[float]]]:
@@ -110,11 +115,6 @@ def run_study(
 
     if eval_overrides:
         spec = dataclasses.replace(spec, eval_overrides=(*spec.eval_overrides, *eval_overrides))
-    from flamkit.cli import main as flamkit_main
-    from flamkit.train.checkpoint import newest_valid, step_of
-    from flamkit.train.loop import train
-    from flamkit.train.rundir import run_folder
-
     validate_study(spec, user_overrides)
     results: list[StageResult] = []
     runs: dict[str, Path] = {}
@@ -128,7 +128,10 @@ def run_study(
         t0 = time.perf_counter()
         run_dir = run_folder(cfg, reference) if skip_train else train(cfg, reference).run_dir
         seconds_train = time.perf_counter() - t0
-        checkpoint = newest_valid(run_dir / "checkpoints")
+        try:
+            checkpoint = choose_checkpoint(run_dir).folder  # the rule of every command: the final checkpoint
+        except FileNotFoundError:
+            checkpoint = None
         if checkpoint is None or step_of(checkpoint) != int(cfg.train.max_steps):
             got = "no checkpoint" if checkpoint is None else f"step {step_of(checkpoint)}"
             raise RuntimeError(f"stage {stage.name}: {run_dir} has {got}, not the final step {cfg.train.max_steps}; "
@@ -137,9 +140,12 @@ def run_study(
         echo(f"\n== stage {i}/{n}: evaluate {stage.label} at step {step_of(checkpoint)} on eval={spec.eval}")
         t0 = time.perf_counter()
         eval_dir = run_dir / "eval" / Path(spec.eval).stem
-        code = flamkit_main(["eval", f"checkpoint={checkpoint}", f"eval={spec.eval}", *spec.eval_overrides, "--out", str(eval_dir)])
-        if code != 0:
-            raise RuntimeError(f"stage {stage.name}: flamkit eval failed (exit {code}); its message is above")
+        try:
+            done = evaluate_checkpoint(run_dir, spec.eval, spec.eval_overrides, out=eval_dir, tensorboard=TBLogger, echo=echo)
+        except EvalRunError as exc:
+            raise RuntimeError(f"stage {stage.name}: flamkit eval failed: {exc}") from None
+        echo(markdown(done.doc))
+        echo(f"results in {eval_dir}")
         seconds_eval = time.perf_counter() - t0
         metrics = json.loads((eval_dir / "metrics.json").read_text())
         scalars, curve = _eval_scalars(metrics, spec.task, spec.mode, eval_dir / "metrics.json")

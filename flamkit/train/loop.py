@@ -21,11 +21,12 @@ import torch.distributed as dist
 from omegaconf import DictConfig, OmegaConf
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from flamkit.config.validate import OPTIM_INJECTED, SCHED_INJECTED, Slot, build_component, validate
+from flamkit.config.checks import OPTIM_INJECTED, SCHED_INJECTED, Slot, build_component, check_config
 from flamkit.data.build import build_streams
 from flamkit.models.flam import build_model
 from flamkit.models.weights import load_initial_weights
 from flamkit.registry import LOSSES, OPTIMIZERS, SCHEDULES
+import flamkit.train.optim  # noqa: F401  (registers the optimizers and schedules this module builds)
 from flamkit.train import checkpoint as ckpt
 from flamkit.train import distenv
 from flamkit.train.rundir import run_folder, write_run_info
@@ -117,7 +118,7 @@ def build_objective(cfg: DictConfig, model: torch.nn.Module) -> Objective:
 
 def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
     """Train ``cfg`` (a composed config) to ``train.max_steps``, resuming its run folder if it has one."""
-    validate(cfg)
+    check_config(cfg)  # every kind it names is registered: this module imports what it builds
     tcfg = cfg.train
     env = distenv.setup(tcfg.device)
     logging.basicConfig(level=logging.INFO if env.is_main else logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
@@ -133,7 +134,8 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
     if tcfg.init_from:
         report = load_initial_weights(model, tcfg.init_from)
         if env.is_main:
-            log.info("initialised from %s: %s", tcfg.init_from, report.summary())
+            chosen = f"{report.checkpoint.describe()}; " if report.checkpoint else ""
+            log.info("initialised from %s: %s%s", tcfg.init_from, chosen, report.summary())
     # train() explicitly: transformers' from_pretrained returns its model in eval mode (no dropout).
     objective = build_objective(cfg, model).to(env.device).train()
     optimizer = build_component(
@@ -153,7 +155,10 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
     if tcfg.resume == "auto":
         resume_from = ckpt.newest_valid(ckpt_dir)
     elif tcfg.resume not in ("never", "", None):
-        resume_from = ckpt.resolve_checkpoint(tcfg.resume)
+        choice = ckpt.choose_checkpoint(tcfg.resume)
+        resume_from = choice.folder
+        if env.is_main:
+            log.info("train.resume=%s: %s", tcfg.resume, choice.describe())
     if resume_from is not None:
         loaded = ckpt.load_checkpoint(resume_from)
         model.load_state_dict(loaded.weights, strict=True)

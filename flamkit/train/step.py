@@ -11,6 +11,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor, nn
 
+from flamkit.distributed.heads import head_loss
 from flamkit.losses.heads import GlobalOutputs, LossHead, SedOutputs
 from flamkit.models.flam import FlamModel
 
@@ -64,7 +65,7 @@ class Objective(nn.Module):
             w = self.weights[label]
             if w == 0.0:
                 continue
-            value = head(outputs[head.stream])
+            value = head_loss(head, outputs[head.stream])  # the cross-rank form under torch.distributed
             terms[label] = value
             total = w * value if total is None else total + w * value
         if total is None:

@@ -22,7 +22,12 @@ from omegaconf import DictConfig
 from flamkit.data.build import build_val_sources
 from flamkit.data.collate import collate_sed
 from flamkit.data.example import Example
+from flamkit.eval.metrics.frame_metrics import EventFrames, present_event_auroc, spearman_per_event
+from flamkit.eval.plots import frame_probability_figure
+from flamkit.eval.runner import build_tasks, run_tasks  # also registers the evaluation tasks
+from flamkit.eval.tasks.base import EvalContext
 from flamkit.losses import functional as LF
+from flamkit.scoring import frame_scores
 from flamkit.train.distenv import DistEnv
 
 log = logging.getLogger("flamkit.val")
@@ -74,9 +79,6 @@ class Validator:
     def _run_tasks(self, step: int, tb) -> dict[str, float]:
         import matplotlib.pyplot as plt
 
-        from flamkit.eval.runner import run_tasks
-        from flamkit.eval.tasks.base import EvalContext
-
         ctx = EvalContext(self.model, batch_size=self.batch_size, log=log.info)  # new text cache: the weights changed
         out = {}
         for label, result in run_tasks(self.tasks, ctx).items():
@@ -87,10 +89,6 @@ class Validator:
         return out
 
     def _evaluate(self, examples: list[Example]):
-        from flamkit.eval.metrics.frame_metrics import EventFrames, present_event_auroc, spearman_per_event
-        from flamkit.eval.plots import frame_probability_figure
-        from flamkit.scoring import frame_scores
-
         L = self.model.frames
         losses, weights = [], []
         score_rows, label_rows, files, texts_all = [], [], [], []
@@ -139,6 +137,4 @@ def _validation_tasks(cfg: DictConfig) -> dict:
     section = {label: node for label, node in (cfg.get("eval") or {}).items() if node.get("val", True)}
     if not section:
         return {}
-    from flamkit.eval.runner import build_tasks
-
     return build_tasks(section)

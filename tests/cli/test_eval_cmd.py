@@ -41,6 +41,7 @@ def test_eval_of_a_run_writes_metrics_plots_and_tensorboard(tmp_path, dcase, cap
                f"zs.manifest={labels}", f"zs.audio_dir={root / 'audio'}"])
     out = capsys.readouterr().out
     assert rc == 0, out
+    assert f"checkpoint: {run / 'checkpoints' / 'ckpt-00000300'} (a run folder means its final checkpoint, step 300" in out
     folder = run / "eval" / "dcase"
     doc = json.loads((folder / "metrics.json").read_text())
     assert doc["step"] == 300 and doc["eval"] == "dcase" and doc["checkpoint"].endswith("ckpt-00000300")

@@ -23,15 +23,19 @@ def test_loads_from_run_checkpoints_and_ckpt_folders(tmp_path):
     assert _same_weights(load_model(run), model)
 
 
-def test_best_checkpoint_is_preferred_and_its_step_read_from_state(tmp_path):
+def test_run_folder_means_its_final_checkpoint_and_best_is_read_when_named(tmp_path):
     model = tm.build_oracle()
     run = tm.save_run(tmp_path, "r", model, step=3)
     other = tm.build_oracle(inverted=True)
     yaml = OmegaConf.to_yaml(OmegaConf.create(tm.model_config()))
     write_checkpoint(run / "checkpoints" / BEST, other.state_dict(), yaml, {"step": 2})
     loaded = load_checkpoint_model(run)
-    assert loaded.checkpoint.name == BEST and loaded.step == 2
-    assert _same_weights(loaded.model, other)
+    assert loaded.checkpoint.name == "ckpt-00000003" and loaded.step == 3
+    assert "final checkpoint" in loaded.choice.reason
+    assert _same_weights(loaded.model, model)
+    best = load_checkpoint_model(run / "checkpoints" / BEST)
+    assert best.checkpoint.name == BEST and best.step == 2  # best's step is read from its state
+    assert _same_weights(best.model, other)
 
 
 def test_weights_that_do_not_match_the_model_yaml_are_an_error(tmp_path):

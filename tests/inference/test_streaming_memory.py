@@ -16,8 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = r"""
 import json, resource, sys
 sys.path.insert(0, {root!r})
-from flamkit import plugins
-plugins.load_core()
+import flamkit.components  # noqa: F401
 from tests.inference.rigged import rigged_model
 from flamkit.inference.detector import Detector
 events = Detector(rigged_model(), "cpu").detect({path!r}, ["1 kHz tone", "3 kHz tone"])

@@ -103,5 +103,7 @@ def test_run_folder_initialises_from_its_final_checkpoint_not_its_best(model, tm
     final = {k: v.clone() + 2 if v.is_floating_point() else v for k, v in sd.items()}
     write_checkpoint(cdir / "ckpt-00000002", final, "x: 1\n", {})
     fresh = build_model(_model_cfg())
-    load_initial_weights(fresh, tmp_path / "run")
+    report = load_initial_weights(fresh, tmp_path / "run")
     assert torch.equal(fresh.state_dict()["bias_head.mlp.fc1.weight"], final["bias_head.mlp.fc1.weight"])
+    assert report.checkpoint.folder == cdir / "ckpt-00000002"  # the one rule, and the reason it gives
+    assert "a run folder means its final checkpoint, step 2" in report.checkpoint.describe()

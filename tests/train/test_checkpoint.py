@@ -47,23 +47,3 @@ def test_prune_keeps_last_n(tmp_path):
         _write(tmp_path, s)
     ckpt.prune(tmp_path, keep_last=2)
     assert [ckpt.step_of(p) for p in ckpt.list_checkpoints(tmp_path)] == [4, 5]
-
-
-def test_resolve_from_run_folder_prefers_best(tmp_path):
-    cdir = tmp_path / "checkpoints"
-    _write(cdir, 3)
-    assert ckpt.resolve_checkpoint(tmp_path).name.endswith("00000003")
-    ckpt.write_checkpoint(cdir / ckpt.BEST, {"w": torch.zeros(1)}, "", {})
-    assert ckpt.resolve_checkpoint(tmp_path).name == ckpt.BEST
-    with pytest.raises(FileNotFoundError, match="no valid flamkit checkpoint"):
-        ckpt.resolve_checkpoint(tmp_path / "nothing")
-
-
-def test_resolve_last_ignores_best(tmp_path):
-    cdir = tmp_path / "checkpoints"
-    _write(cdir, 3)
-    _write(cdir, 7)
-    ckpt.write_checkpoint(cdir / ckpt.BEST, {"w": torch.zeros(1)}, "", {})
-    assert ckpt.resolve_checkpoint(tmp_path, prefer="last").name.endswith("00000007")
-    with pytest.raises(ValueError, match="prefer"):
-        ckpt.resolve_checkpoint(tmp_path, prefer="newest")

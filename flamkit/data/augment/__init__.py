@@ -1,3 +1,3 @@
-"""Registered augmenters; importing this package registers them all (``flamkit.components`` does)."""
+"""Registered augmenters; importing this package registers them all (:mod:`flamkit.data.build` does)."""
 
 from flamkit.data.augment import caption, mixture, sr_degrade  # noqa: F401

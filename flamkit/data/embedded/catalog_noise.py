@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from flamkit.data.embedded import primitives as P
-from flamkit.data.embedded.vocabulary import _u, event
+from flamkit.data.embedded.event_types import _u, event
 
 # ---- noise, air and texture ---------------------------------------------------------------------------
 

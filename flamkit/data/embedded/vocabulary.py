@@ -12,48 +12,17 @@ descriptions of seen sounds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 import soxr
 
+# The catalogues register their types with event_types.event when imported (kept apart for size);
+# importing them here makes EMBEDDED_EVENTS whole. Tones first, then noises (the registry's order).
+from flamkit.data.embedded import catalog_tonal  # noqa: F401,I001
+from flamkit.data.embedded import catalog_noise  # noqa: F401,I001
 from flamkit.data.embedded import primitives as P
+from flamkit.data.embedded.event_types import EMBEDDED_EVENTS, EventType, Generator, event  # noqa: F401  (re-exported)
 
-Generator = Callable[[np.random.Generator, int], np.ndarray]
 MIN_DESIGN_RATE = 16000
-
-
-@dataclass(frozen=True)
-class EventType:
-    name: str
-    generate: Generator
-    captions: tuple[str, ...]  # the last one is held out from training (unless the whole type is)
-    tags: tuple[str, ...]
-    heldout_type: bool = False
-
-    @property
-    def train_captions(self) -> tuple[str, ...]:
-        return () if self.heldout_type else self.captions[:-1]
-
-    @property
-    def heldout_captions(self) -> tuple[str, ...]:
-        return self.captions if self.heldout_type else self.captions[-1:]
-
-
-EMBEDDED_EVENTS: dict[str, EventType] = {}
-
-
-def event(name: str, captions: tuple[str, ...], tags: tuple[str, ...], heldout_type: bool = False):
-    def deco(fn: Generator) -> Generator:
-        if name in EMBEDDED_EVENTS:
-            raise ValueError(f"embedded event type {name!r} defined twice")
-        if len(captions) < 3:
-            raise ValueError(f"embedded event type {name!r} needs at least 3 captions")
-        EMBEDDED_EVENTS[name] = EventType(name, fn, captions, tags, heldout_type)
-        return fn
-
-    return deco
 
 
 def make_event(type_name: str, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
@@ -70,13 +39,5 @@ def make_event(type_name: str, rng: np.random.Generator, sample_rate: int) -> np
         x = soxr.resample(x, design_rate, int(sample_rate), quality="HQ")
     return P.normalise(x)
 
-
-def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
-    return float(rng.uniform(lo, hi))
-
-
-# The catalogues register their types with @event when imported (kept out of this file for size).
-from flamkit.data.embedded import catalog_tonal  # noqa: E402,F401  (first: tones, then noises)
-from flamkit.data.embedded import catalog_noise  # noqa: E402,F401
 
 assert len(EMBEDDED_EVENTS) >= 40

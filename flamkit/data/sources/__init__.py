@@ -1,3 +1,3 @@
-"""Registered data sources; importing this package registers them all (``flamkit.components`` does)."""
+"""Registered data sources; importing this package registers them all (:mod:`flamkit.data.build` does)."""
 
 from flamkit.data.sources import audio_text, embedded, sed_strong, synthetic  # noqa: F401

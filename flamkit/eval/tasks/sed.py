@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
+from flamkit.config.checks import SOURCE_INJECTED, Slot, check_component
 from flamkit.eval.inference import FrameEmbeddings, score_frames
 from flamkit.eval.metrics.ground_truth import event_classes, read_strong_labels
 from flamkit.eval.tasks.base import EvalContext, EvalInputError, TaskResult
 from flamkit.eval.tasks.prompts import class_prompts
 from flamkit.eval.tasks.sed_data import SedSet, sed_set_from_files, sed_set_from_source
-from flamkit.registry import EVAL_TASKS
+from flamkit.registry import DATA_SOURCES, EVAL_TASKS
 from flamkit.scoring import SCORE_MODES
 
 if TYPE_CHECKING:
@@ -89,9 +90,6 @@ class SedTask:
         if thresholds < 2:
             raise EvalInputError(f"sed.thresholds must be at least 2, got {thresholds}")
         if source is not None:
-            from flamkit.config.validate import SOURCE_INJECTED, Slot, check_component
-            from flamkit.registry import DATA_SOURCES
-
             problems = check_component(Slot("source", DATA_SOURCES, SOURCE_INJECTED), source)
             if problems:
                 raise EvalInputError("; ".join(problems))

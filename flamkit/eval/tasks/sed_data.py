@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from flamkit.data.build import build_source
+from flamkit.data.source import DataError
 from flamkit.eval.inference import AudioClip
 from flamkit.eval.metrics.ground_truth import (
     GroundTruth,
@@ -114,9 +116,6 @@ def sed_set_from_source(
     are the examples' own (text, segments); nothing is written to disk. Items the source cannot
     produce (:class:`~flamkit.data.source.DataError`) are skipped and reported.
     """
-    from flamkit.data.build import build_source
-    from flamkit.data.source import DataError
-
     source = build_source(node, path, sample_rate, clip_seconds)
     n = len(source) if max_clips is None else min(int(max_clips), len(source))
     if n == 0:

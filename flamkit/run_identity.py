@@ -1,0 +1,94 @@
+"""What makes a run the run it is: its config's identity and hash, and the code version it ran.
+
+:mod:`flamkit.train.rundir` names run folders by :func:`config_hash`; :mod:`flamkit.eval.compare`
+tabulates runs by the keys of :func:`identity`; ``flamkit eval`` and study reports record
+:func:`git_commit`. It sits in the base layer so that evaluation needs nothing from training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+# Keys that change neither the trained weights nor the metrics.
+NON_IDENTITY = (
+    "run",
+    "data.num_workers",
+    "train.log_every",
+    "train.val_every",
+    "train.figures_every",
+    "train.num_figure_clips",
+    "train.resume",
+    "train.device",
+    "train.max_requeues",
+    "train.ckpt_every",
+    "train.keep_last",
+)
+
+# Keys added to the schema after runs existed, with the value that reproduces those runs: a config at
+# that value hashes as if the key were absent, so existing runs keep their folders and resume.
+HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
+    "model.pooling": {"name": "mean"},
+}
+
+
+def _get(tree: dict[str, Any], dotted: str) -> Any:
+    node: Any = tree
+    for p in dotted.split("."):
+        if not isinstance(node, dict) or p not in node:
+            return None
+        node = node[p]
+    return node
+
+
+def _drop(tree: dict[str, Any], dotted: str) -> None:
+    *parents, leaf = dotted.split(".")
+    node: Any = tree
+    for p in parents:
+        node = node.get(p) if isinstance(node, dict) else None
+        if node is None:
+            return
+    if isinstance(node, dict):
+        node.pop(leaf, None)
+
+
+def identity(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
+    tree = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else json.loads(json.dumps(cfg))
+    for key in NON_IDENTITY:
+        _drop(tree, key)
+    for key, value in HASH_NEUTRAL_DEFAULTS.items():
+        if _get(tree, key) == value:
+            _drop(tree, key)
+    return tree
+
+
+def config_hash(cfg: DictConfig | dict[str, Any], length: int = 10) -> str:
+    blob = json.dumps(identity(cfg), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:length]
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, dict):
+        out: dict[str, Any] = {}
+        for k, v in tree.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: tree}
+
+
+def git_commit(cwd: Path | None = None) -> dict[str, Any]:
+    """The commit the code runs from and whether the tree had uncommitted changes."""
+    cwd = cwd or Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = bool(
+            subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True).stdout.strip()
+        )
+        return {"commit": sha, "dirty": dirty}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
