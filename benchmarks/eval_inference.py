@@ -22,18 +22,20 @@ measure only the pipeline: decoding, windowing, batching, process pool).
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import resource
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import torch
 
-from flamkit.eval.inference import AudioClip, embed_audio, load_audio
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _fork import measure_in_fork  # noqa: E402
+
+from flamkit.eval.inference import AudioClip, embed_audio, load_audio  # noqa: E402
 
 MB = 1 << 20
 
@@ -76,7 +78,8 @@ def naive(model, clips) -> int:
     return frames
 
 
-def _child(fn, conn):
+def _rss_meter():
+    """Own peak RSS and the peak summed RSS of all descendants (the workers are forkserver children)."""
     import threading
 
     import psutil
@@ -84,7 +87,7 @@ def _child(fn, conn):
     peak = [0]
     done = threading.Event()
 
-    def sample():  # worker processes are forkserver children: sample the RSS of all descendants
+    def sample():
         me = psutil.Process()
         while not done.wait(0.05):
             total = 0
@@ -97,24 +100,13 @@ def _child(fn, conn):
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    t0 = time.perf_counter()
-    fn()
-    dt = time.perf_counter() - t0
-    done.set()
-    sampler.join()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    conn.send((dt, own, peak[0]))
-    conn.close()
 
+    def stop():
+        done.set()
+        sampler.join()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, peak[0]
 
-def measure(fn):
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(fn, child))
-    p.start()
-    out = parent.recv()
-    p.join()
-    return out
+    return stop
 
 
 def main() -> None:
@@ -159,7 +151,7 @@ def main() -> None:
         print(f"\n{'case':48s} {'seconds':>8s} {'clips/s':>8s} {'vs base':>8s} {'peak MB':>8s} {'workers MB':>10s}")
         base = None
         for name, fn in cases.items():
-            dt, own, children = measure(fn)
+            dt, _, own, children = measure_in_fork(fn, _rss_meter)
             base = base or dt
             print(f"{name:48s} {dt:8.2f} {args.clips / dt:8.1f} {base / dt:7.2f}x {own / MB:8.0f} {children / MB:10.0f}")
 

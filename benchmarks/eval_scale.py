@@ -15,18 +15,22 @@ classes), against the native engines on exactly that subset, with the values com
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import resource
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
 
-from flamkit.eval.metrics.frame_metrics import EventFrames, closed_set_prf_curve, event_prf_curve, present_event_auroc, spearman_per_event
-from flamkit.eval.metrics.frame_scores import FrameScores, frame_labels, median_filter_scores
-from flamkit.eval.metrics.ground_truth import sanitize_ground_truth
-from flamkit.eval.metrics.sed import mpauc, psds, segment_auroc
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _fork import measure_in_fork  # noqa: E402
+
+from flamkit.eval.metrics.frame_metrics import EventFrames, closed_set_prf_curve, event_prf_curve, present_event_auroc, spearman_per_event  # noqa: E402
+from flamkit.eval.metrics.frame_scores import FrameScores, frame_labels, median_filter_scores  # noqa: E402
+from flamkit.eval.metrics.ground_truth import sanitize_ground_truth  # noqa: E402
+from flamkit.eval.metrics.sed import mpauc, psds, segment_auroc  # noqa: E402
 
 MB = 1 << 20
 
@@ -64,7 +68,8 @@ def _status_kb(field: str) -> int:
     raise KeyError(field)
 
 
-def _child(fn, conn):
+def _hwm_meter():
+    """Peak RSS of the measured call and its increase over the RSS at its start."""
     # Reset the peak-RSS mark (Linux >= 4.0) so VmHWM is this metric's peak, not the fork's.
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -74,23 +79,12 @@ def _child(fn, conn):
     except OSError:  # no reset: fall back to the lifetime peak
         rss0 = psutil.Process().memory_info().rss
         peak_of = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # noqa: E731
-    t0 = time.perf_counter()
-    value = fn()
-    dt = time.perf_counter() - t0
-    peak = peak_of()
-    conn.send((dt, peak, peak - rss0, value))
-    conn.close()
 
+    def stop():
+        peak = peak_of()
+        return peak, peak - rss0
 
-def measure(fn):
-    """(seconds, peak RSS bytes, increase over the RSS at start, value) of fn() run in a forked child."""
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(fn, child))
-    p.start()
-    out = parent.recv()
-    p.join()
-    return out
+    return stop
 
 
 def main() -> None:
@@ -126,7 +120,7 @@ def main() -> None:
     }
     print(f"\n{'metric':28s} {'value':>8s} {'seconds':>8s} {'clips/s':>9s} {'peak RSS MB':>12s} {'+MB':>7s}")
     for name, fn in metrics.items():
-        dt, peak, extra, value = measure(fn)
+        dt, value, peak, extra = measure_in_fork(fn, _hwm_meter)
         print(f"{name:28s} {value:8.4f} {dt:8.2f} {args.clips / dt:9.0f} {peak / MB:12.0f} {extra / MB:7.0f}")
 
     if args.reference_clips:
@@ -142,8 +136,8 @@ def main() -> None:
             "MPAUC 1 s": lambda e: mpauc(sub, sub_gt, sub_d, engine=e).mean,
         }
         for name, fn in cases.items():
-            rdt, _, rextra, rval = measure(lambda: fn("sed_scores_eval"))
-            ndt, _, nextra, nval = measure(lambda: fn("native"))
+            rdt, rval, _, rextra = measure_in_fork(lambda: fn("sed_scores_eval"), _hwm_meter)
+            ndt, nval, _, nextra = measure_in_fork(lambda: fn("native"), _hwm_meter)
             print(f"{name:18s} {'sed_scores_eval':16s} {rval:10.6f} {rdt:8.2f} {n / rdt:8.0f} {rextra / MB:7.0f}")
             print(f"{'':18s} {'native':16s} {nval:10.6f} {ndt:8.2f} {n / ndt:8.0f} {nextra / MB:7.0f} {rdt / ndt:8.1f}x"
                   f"  |diff| {abs(rval - nval):.1e}")

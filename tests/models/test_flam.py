@@ -1,28 +1,17 @@
 """The composed FLAM model: shapes, the global embedding rule, head initialisation, gradient routing."""
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F
 
 from flamkit.losses.functional import prior_loss, sed_loss
 from flamkit.models.flam import build_model
+from tests.models.configs import flam_config
 
 
 def _cfg(scale="per_text_scale", bias="per_text_bias", frames=32):
-    return {
-        "audio": {"name": "small_cnn", "sample_rate": 16000},
-        "text": {"name": "minilm"},
-        "projection": {"name": "mlp", "hidden": 64},
-        "scale": {"name": scale},
-        "bias": {"name": bias},
-        "frames": frames,
-        "embed_dim": 32,
-        "clip_scale_init": math.log(1 / 0.07),
-        "clip_scale_max": 100.0,
-        "max_text_tokens": 77,
-    }
+    audio, text = {"name": "small_cnn", "sample_rate": 16000}, {"name": "minilm"}
+    return flam_config(audio, text, hidden=64, embed_dim=32, scale=scale, bias=bias, frames=frames)
 
 
 @pytest.fixture(scope="module")

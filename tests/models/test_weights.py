@@ -9,23 +9,15 @@ from flamkit.models.flam import build_model
 from flamkit.models.weights import laion_clap_to_flamkit, load_initial_weights
 from flamkit.train.checkpoint import write_checkpoint
 from tests.models.audio.reference import laion_htsat_state_dict
+from tests.models.configs import flam_config
 
 TINY_ROBERTA = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128}
 
 
 def _model_cfg():
-    return {
-        "audio": {"name": "htsat", "variant": "tiny", "sample_rate": 48000},
-        "text": {"name": "hf", "arch": "roberta", "pooling": "pooler", "config": TINY_ROBERTA},
-        "projection": {"name": "mlp", "hidden": 512},
-        "scale": {"name": "per_text_scale"},
-        "bias": {"name": "per_text_bias"},
-        "frames": 32,
-        "embed_dim": 512,
-        "clip_scale_init": math.log(1 / 0.07),
-        "clip_scale_max": 100.0,
-        "max_text_tokens": 77,
-    }
+    audio = {"name": "htsat", "variant": "tiny", "sample_rate": 48000}
+    text = {"name": "hf", "arch": "roberta", "pooling": "pooler", "config": TINY_ROBERTA}
+    return flam_config(audio, text, hidden=512, embed_dim=512)
 
 
 @pytest.fixture(scope="module")
