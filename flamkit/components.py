@@ -7,6 +7,7 @@ import flamkit.data.augment  # noqa: F401
 import flamkit.data.sources  # noqa: F401
 import flamkit.eval.tasks  # noqa: F401
 import flamkit.losses.heads  # noqa: F401
+import flamkit.models.audio.aisfx  # noqa: F401
 import flamkit.models.audio.htsat  # noqa: F401
 import flamkit.models.audio.small_cnn  # noqa: F401
 import flamkit.models.heads  # noqa: F401
