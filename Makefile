@@ -6,6 +6,9 @@ STAMP  := $(VENV)/.flamkit-installed
 UV_VERSION := 0.13.9
 EXTRAS := dev,fairseq2,torchaudio
 PYTEST_ARGS ?=
+# The pretrained sound-effects CNN (weights inside the wheel, CC-BY-4.0). --no-deps: it pins
+# numpy==1.23.0 and librosa==0.9.2, neither of which flamkit's use of it (torch and the weights) needs.
+AISFX := aisfx==0.1.2
 
 .PHONY: install quickstart test test-fast lock clean system-deps bench-deps
 
@@ -17,6 +20,7 @@ $(STAMP): pyproject.toml requirements/lock.txt $(wildcard plugins/*/pyproject.to
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -c requirements/lock.txt -e ".[$(EXTRAS)]" $(addprefix -e ,$(PLUGINS))
+	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --no-deps $(AISFX)
 	@touch $(STAMP)
 
 # fairseq2's native data library links the system libsndfile (the soundfile wheel bundles its own).

@@ -28,12 +28,16 @@ NON_IDENTITY = (
     "train.max_requeues",
     "train.ckpt_every",
     "train.keep_last",
+    "model.audio.cache_gb",  # memoising a frozen trunk's features is exact (models/audio/feature_cache.py)
+    "model.audio.cache_dir",
 )
 
 # Keys added to the schema after runs existed, with the value that reproduces those runs: a config at
 # that value hashes as if the key were absent, so existing runs keep their folders and resume.
 HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
     "model.pooling": {"name": "mean"},
+    "data.holdout": None,
+    "data.mixtures": 100000,
 }
 
 

@@ -49,6 +49,8 @@ def print_summary(result, path) -> None:
 
     print(f"\n== {result.spec.name}: {result.spec.eval} ({result.spec.mode} scores), final checkpoints\n")
     print(markdown_table(*table_rows(result)))
+    for task in result.spec.also_tasks:
+        print(f"\n{task}:\n" + markdown_table(*table_rows(result, task)))
     for o in outcomes(result):
         print(f"{'holds        ' if o.holds else 'DOES NOT HOLD'}  {o.statement}")
     print(f"\nreport:       {path}")

@@ -54,6 +54,10 @@ class DataConfig:
     on_slot_overflow: str = "grow"  # or "error"; never drop positives
     max_skip_ratio: float = 0.01  # a run stops when more than this fraction of items is unreadable
     val_clips: int = 64
+    # Shared by a data config's sources through interpolation (conf/data/debian_sfx.yaml): a seeded
+    # label hold-out ({fraction, seed}) and the number of distinct synthetic training mixtures.
+    holdout: Optional[Dict[str, Any]] = None
+    mixtures: int = 100000
 
 
 @dataclass

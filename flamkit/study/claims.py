@@ -19,6 +19,7 @@ METRIC_NAMES = {
     "mpauc": "MPAUC",
     "auroc": "AUROC (segments)",
     "present_auroc": "frame AUROC",
+    "auroc_with_absent": "frame AUROC (+absent)",
     "spearman": "Spearman rho",
     "best_f1": "best F1",
     "best_f1_threshold": "at threshold",

@@ -15,7 +15,7 @@ from typing import Sequence
 from flamkit.study.claims import METRIC_NAMES, Outcome, calibration_gap, check_claims
 from flamkit.study.runner import StudyResult
 
-COLUMNS = ("psds1", "mpauc", "auroc", "present_auroc", "spearman", "best_f1", "best_f1_threshold",
+COLUMNS = ("psds1", "mpauc", "auroc", "present_auroc", "auroc_with_absent", "spearman", "best_f1", "best_f1_threshold",
            "f1@0.5", "precision@0.5", "recall@0.5", "calibration_gap")
 
 
@@ -23,13 +23,17 @@ def report_dir(result: StudyResult) -> Path:
     return result.run_root / "studies" / result.spec.name
 
 
-def table_rows(result: StudyResult) -> tuple[list[str], list[list[str]]]:
-    """Markdown table cells: one row per stage, the columns its evaluation produced, 3 decimals."""
-    have = [c for c in COLUMNS if c == "calibration_gap" or all(c in r.scalars for r in result.stages)]
+def table_rows(result: StudyResult, task: str | None = None) -> tuple[list[str], list[list[str]]]:
+    """Markdown table cells: one row per stage, the columns its evaluation produced, 3 decimals.
+
+    ``task``: one of the study's ``also_tasks`` instead of its main task.
+    """
+    scalars_of = (lambda r: r.scalars) if task is None else (lambda r: r.also[task])
+    have = [c for c in COLUMNS if c == "calibration_gap" or all(c in scalars_of(r) for r in result.stages)]
     header = ["model", *(METRIC_NAMES[c] for c in have), "steps"]
     rows = []
     for r in result.stages:
-        values = {**r.scalars, "calibration_gap": calibration_gap(r.scalars)}
+        values = {**scalars_of(r), "calibration_gap": calibration_gap(scalars_of(r))}
         cells = [f"{values[c]:.2f}" if c == "best_f1_threshold" else f"{values[c]:.3f}" for c in have]
         rows.append([r.stage.label, *cells, str(r.step)])
     return header, rows
@@ -50,6 +54,12 @@ def _legend(result: StudyResult) -> str:
         + "best F1 - F1@0.5: what deciding at 0.5 costs against the best threshold chosen on this very set (0 = calibrated)."
     )
     return text
+
+
+_ALSO_LEGEND = (
+    "Open vocabulary (§5.2, Table 1) where the task says so: each clip scored on its own labels plus sampled absent "
+    "ones; frame AUROC over the present events' frames, frame AUROC (+absent) and F1/P/R over present and absent pairs."
+)
 
 
 def outcomes(result: StudyResult) -> list[Outcome]:
@@ -89,6 +99,8 @@ def write_report(result: StudyResult, extra_sections: Sequence[str] = (), exampl
         _legend(result),
         "",
     ]
+    for task in spec.also_tasks:
+        lines += [f"### Task `{task}`", "", markdown_table(*table_rows(result, task)), "", _ALSO_LEGEND, ""]
     if claims:
         lines += ["## Claims, checked against the numbers above", ""]
         lines += [f"- **{'holds' if o.holds else 'does NOT hold'}**: {o.statement}" for o in claims]
@@ -114,7 +126,8 @@ def write_report(result: StudyResult, extra_sections: Sequence[str] = (), exampl
         "git": git,
         "models": {
             r.stage.name: {"label": r.stage.label, "run": str(r.run_dir), "checkpoint": str(r.checkpoint), "step": r.step,
-                           "scalars": r.scalars, "calibration_gap": calibration_gap(r.scalars)}
+                           "scalars": r.scalars, "calibration_gap": calibration_gap(r.scalars),
+                           "also": {t: {**v, "calibration_gap": calibration_gap(v)} for t, v in r.also.items()}}
             for r in result.stages
         },
         "claims": [{"kind": o.claim.kind, **o.claim.args, "holds": o.holds, "statement": o.statement} for o in claims],

@@ -40,6 +40,7 @@ class StageResult:
     kind: str  # the sed task's set kind: open_vocabulary or closed_set
     seconds_train: float
     seconds_eval: float
+    also: dict[str, dict[str, float]] = field(default_factory=dict)  # also_tasks: task -> scalars (same mode)
 
 
 @dataclass
@@ -150,7 +151,8 @@ def run_study(
         metrics = json.loads((eval_dir / "metrics.json").read_text())
         scalars, curve = _eval_scalars(metrics, spec.task, spec.mode, eval_dir / "metrics.json")
         kind = str(metrics["tasks"][spec.task]["details"].get("kind", "closed_set"))
+        also = {t: _eval_scalars(metrics, t, spec.mode, eval_dir / "metrics.json")[0] for t in spec.also_tasks}
         results.append(StageResult(stage, run_dir, checkpoint, step_of(checkpoint), eval_dir, scalars, curve, kind,
-                                   seconds_train, seconds_eval))
+                                   seconds_train, seconds_eval, also))
     assert run_root is not None
     return StudyResult(spec, results, list(user_overrides), run_root)

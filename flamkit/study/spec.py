@@ -60,6 +60,7 @@ class StudySpec:
     eval: str
     task: str
     stages: tuple[Stage, ...]
+    also_tasks: tuple[str, ...] = ()  # more tasks of the same evaluation, each tabled after the main one
     overrides: tuple[str, ...] = ()
     eval_overrides: tuple[str, ...] = ()
     mode: str = "unbiased"
@@ -97,7 +98,7 @@ def load_study(name_or_path: str) -> StudySpec:
             raise ConfigError(f"{path}: `{key}` must be a {kind.__name__}, got {type(raw[key]).__name__}")
         return raw[key]
 
-    unknown = set(raw) - {"description", "overrides", "eval", "eval_overrides", "task", "mode", "examples", "stages", "claims"}
+    unknown = set(raw) - {"description", "overrides", "eval", "eval_overrides", "task", "also_tasks", "mode", "examples", "stages", "claims"}
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}")
     experiments = set(list_experiments())
@@ -141,4 +142,5 @@ def load_study(name_or_path: str) -> StudySpec:
         overrides=tuple(str(o) for o in raw.get("overrides", []) or []),
         eval_overrides=tuple(str(o) for o in raw.get("eval_overrides", []) or []),
         mode=mode, examples=int(raw.get("examples", 3)), claims=tuple(claims),
+        also_tasks=tuple(str(t) for t in raw.get("also_tasks", []) or []),
     )

@@ -21,9 +21,12 @@ import numpy as np
 
 from flamkit.data.audio_io import crop_or_pad, data_error, is_silent, load_audio
 from flamkit.data.example import Example
+from flamkit.data.label_holdout import label_holdout
 from flamkit.data.manifest import ManifestError, ManifestProblem, format_problems, read_manifest
 from flamkit.data.sources.missing import MissingPolicy, apply_missing_policy
 from flamkit.registry import DATA_SOURCES
+
+FILLS = ("zeros", "repeat")
 
 DEFAULT_CAPTION_COLUMNS = ("caption", "captions", "text", *(f"caption_{i}" for i in range(1, 6)))
 DEFAULT_TAG_COLUMNS = ("tags", "keywords")
@@ -39,6 +42,14 @@ class AudioTextItem:
     tags: tuple[str, ...]
     label: str | None
     where: str  # "manifest:line"
+
+
+def _first_text(row: dict[str, Any], columns: tuple[str, ...]) -> str:
+    for col in columns:
+        texts = _texts(row.get(col), None)
+        if texts:
+            return texts[0]
+    return ""
 
 
 def _texts(value: Any, separator: str | None) -> list[str]:
@@ -87,7 +98,12 @@ class AudioTextSource:
     line unless ``strict`` is false, which skips and reports them. Missing audio files follow
     ``missing`` (see :mod:`flamkit.data.sources.missing`). Audio is decoded by ``backend``
     (``soundfile``, or ``fairseq2``'s native decoder), down-mixed, resampled to ``sample_rate``
-    and randomly cropped or padded to ``clip_seconds``.
+    and randomly cropped or padded to ``clip_seconds``: ``fill: zeros`` places a shorter clip at a
+    random position in silence; ``fill: repeat`` tiles it from its start to the clip length
+    (LAION-CLAP's ``repeatpad``), which keeps a short event from being mostly silence in the pooled
+    clip embedding and makes the padded clip a function of the file alone (so a frozen encoder's
+    features can be memoised). ``holdout`` keeps one part of a seeded label split
+    (:mod:`flamkit.data.label_holdout`).
     """
 
     def __init__(
@@ -107,8 +123,14 @@ class AudioTextSource:
         strict: bool = True,
         silence_db: float = -90.0,
         backend: Backend = "soundfile",
+        fill: str = "zeros",
+        holdout: dict[str, Any] | None = None,
         name: str = "audio_text",
     ) -> None:
+        if fill not in FILLS:
+            raise ValueError(f"audio_text: fill={fill!r}; choose one of {', '.join(FILLS)}")
+        self.fill = fill
+        split = label_holdout(holdout, f"audio_text {manifest}")
         if backend not in DECODERS:
             raise ValueError(f"audio_text: backend={backend!r}; choose one of {', '.join(DECODERS)}")
         self.name = name
@@ -130,6 +152,10 @@ class AudioTextSource:
         for row in table.rows:
             if kind is not None and row.get("kind") != kind:
                 continue
+            if split is not None:
+                split_label = row.get(label_column) if label_column else None
+                if not split.keeps(str(split_label) if split_label not in (None, "") else str(_first_text(row, caption_columns))):
+                    continue
             captions = [c for col in caption_columns for c in _texts(row.get(col), None)]
             tags = [t for col in tag_columns for t in _texts(row.get(col), tag_separator)]
             label = str(row[label_column]).strip() if label_column and row.get(label_column) not in (None, "") else None
@@ -170,5 +196,8 @@ class AudioTextSource:
         # Every audio-text example needs a caption; a row with tags only gets one of its tags.
         texts = item.captions or item.tags
         caption = texts[int(rng.integers(len(texts)))]
-        audio, _ = crop_or_pad(audio, self.clip_samples, rng)
+        if self.fill == "repeat" and 0 < len(audio) < self.clip_samples:
+            audio = np.tile(audio, -(-self.clip_samples // len(audio)))[: self.clip_samples].astype(np.float32)
+        else:
+            audio, _ = crop_or_pad(audio, self.clip_samples, rng)
         return Example(audio, self.sample_rate, key=item.path, source=self.name, caption=caption, tags=list(item.tags))

@@ -20,11 +20,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from flamkit.data.example import Event, Example
+from flamkit.data.label_holdout import LabelHoldout, label_holdout
 from flamkit.data.manifest import format_problems, read_manifest
 from flamkit.data.source import DataError
 from flamkit.data.synth.clips import ClipError, FileClip
 from flamkit.data.synth.mixer import Mixture, MixtureSynthesizer, SynthConfig
-from flamkit.data.synth.pools import clips_from_rows, split_pool
+from flamkit.data.synth.pools import clips_from_rows, row_texts, split_pool
 from flamkit.registry import DATA_SOURCES
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,15 @@ def _row_tags(row: dict[str, Any], separator: str = ";") -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(t.strip() for t in value.split(separator) if t.strip())
     return ()
+
+
+def _row_label(row: dict[str, Any]) -> str:
+    """What a label hold-out splits on: the row's ``label``, else its first description."""
+    label = row.get("label")
+    if isinstance(label, str) and label.strip():
+        return label
+    texts = row_texts(row)
+    return texts[0] if texts else ""
 
 
 FIXED_SYNTH_KEYS = ("sample_rate", "duration_s")  # the model's rate and data.clip_seconds
@@ -98,7 +108,8 @@ class ManifestPools:
 
 
 def manifest_pools(what: str, events: str | Sequence[str] | None, backgrounds: str | Sequence[str] | None,
-                   general_events: str | Sequence[str] | None = None, strict: bool = True) -> ManifestPools:
+                   general_events: str | Sequence[str] | None = None, strict: bool = True,
+                   holdout: LabelHoldout | None = None) -> ManifestPools:
     """Clips of the event, general-event and background manifests, split by the §4.2 rule (or ``kind``).
 
     Built exactly as ``render_dataset`` builds its synthesizer's clips, so a source and a render with
@@ -118,6 +129,9 @@ def manifest_pools(what: str, events: str | Sequence[str] | None, backgrounds: s
 
     ev_rows = split_pool(rows(_paths(events))).events
     gen_rows = split_pool(rows(_paths(general_events))).events
+    if holdout is not None:  # backgrounds are not labelled events: every one stays
+        ev_rows = [r for r in ev_rows if holdout.keeps(_row_label(r))]
+        gen_rows = [r for r in gen_rows if holdout.keeps(_row_label(r))]
     bg_rows = split_pool(rows(_paths(backgrounds))).backgrounds
     if not ev_rows and not gen_rows:
         raise ValueError(f"{what}: no event clips in {_paths(events) + _paths(general_events)}")
@@ -154,6 +168,8 @@ class SedSyntheticSource:
     and one of another). Event tags (a ``tags`` column) ride along on each Event. Rows whose
     audio file is missing fail construction (``strict``) or are dropped, as in ``render_dataset``;
     a clip that fails to decode is skipped inside the mixture (counted in its ``stats``).
+    ``holdout`` (``{fraction, seed, part}``, :mod:`flamkit.data.label_holdout`) keeps only the event
+    labels of one part of a seeded label split, to validate on training-corpus labels never trained on.
     """
 
     def __init__(
@@ -168,6 +184,7 @@ class SedSyntheticSource:
         synth: dict[str, Any] | None = None,
         balance_labels: bool = False,
         strict: bool = True,
+        holdout: dict[str, Any] | None = None,
         name: str = "sed_synthetic",
     ) -> None:
         if int(size) < 1:
@@ -175,7 +192,8 @@ class SedSyntheticSource:
         self.name = name
         self.size = int(size)
         config = synth_config("sed_synthetic", synth, sample_rate, clip_seconds, balance_labels)
-        pools = manifest_pools("sed_synthetic", events, backgrounds, general_events, strict)
+        pools = manifest_pools("sed_synthetic", events, backgrounds, general_events, strict,
+                               label_holdout(holdout, "sed_synthetic"))
         self.tags_by_clip = pools.tags_by_clip
         self.n_event_clips = len(pools.events)
         self.synth = MixtureSynthesizer(pools.events, pools.backgrounds, config, seed=int(seed))

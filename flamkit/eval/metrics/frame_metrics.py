@@ -77,12 +77,14 @@ class EventFrames:
 
     @classmethod
     def from_clip_scores(
-        cls, clip_scores: Mapping[str, tuple[np.ndarray, Sequence[str]]], ground_truth: GroundTruth, hop: float
+        cls, clip_scores: Mapping[str, tuple[np.ndarray, Sequence[str]]], ground_truth: GroundTruth, hop: float,
+        absent: bool = False,
     ) -> EventFrames:
         """From ``{clip: ((L, k) scores, k descriptions)}``: open-vocabulary clips scored on their own descriptions.
 
-        Every description in a clip's ground truth must be among its scored descriptions; extra
-        scored descriptions (e.g. negatives) are ignored here.
+        Every description in a clip's ground truth must be among its scored descriptions. Extra
+        scored descriptions (sampled absent labels) are ignored, or with ``absent`` kept as rows
+        whose every frame is negative, after the clip's present ones.
         """
         rows_s, rows_t, lengths, files, labels = [], [], [], [], []
         for f, events in ground_truth.items():
@@ -106,6 +108,14 @@ class EventFrames:
                 lengths.append(len(arr))
                 files.append(f)
                 labels.append(label)
+            if absent:
+                for name in names:
+                    if name not in by_label:
+                        rows_s.append(arr[:, index[name]])
+                        rows_t.append(np.zeros(len(arr), dtype=bool))
+                        lengths.append(len(arr))
+                        files.append(f)
+                        labels.append(name)
         if not rows_s:
             raise ValueError("ground truth has no events")
         width = max(lengths)

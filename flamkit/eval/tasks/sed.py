@@ -8,7 +8,12 @@ recall against the threshold over all (frame, class) pairs.
 Open vocabulary (``open_vocabulary: true``): each clip's descriptions are its own (the labels of its
 ground-truth rows); a clip is scored against its own descriptions only. Reported per mode: the
 present-event AUROC (the §5.2 AUROC of open-vocabulary sets), Spearman rho per captioned event
-(C.11) and the F1/precision/recall curves over the frames of those events.
+(C.11) and the F1/precision/recall curves over the frames of those events. With
+``absent_labels: N`` each clip is also scored against N descriptions drawn (seeded by the task's
+``seed`` and the clip's position) from the set's other descriptions that are not in the clip: their
+frames are all negative, so a detector that fires on whatever it is asked about pays in precision.
+Then the F1 curves run over present and absent pairs, and ``auroc_with_absent`` is the pooled frame
+AUROC over both; ``present_auroc`` and Spearman rho stay on the present events, as §5.2 defines them.
 
 Scores are median-filtered over 3 frames first (C.7). Both scoring modes of
 :mod:`flamkit.scoring` (``unbiased``: eq. 7 with the learned bias; ``approximate``: eq. 8) are
@@ -65,6 +70,7 @@ class SedTask:
         thresholds: int = 101,
         num_figure_clips: int = 4,
         length_tolerance: float = 0.01,
+        absent_labels: int = 0,
     ) -> None:
         """
         audio_dir, ground_truth, durations: a folder of audio files, its DCASE strong-label TSV
@@ -76,7 +82,8 @@ class SedTask:
         modes: scoring modes; median_filter: frames (odd, 1 = off); psds/mpauc: compute them (closed
           set); engine: sed_scores_eval | native | auto; thresholds: points of the F1 curves in [0, 1];
         num_figure_clips: example clips plotted; length_tolerance: seconds a clip may exceed the
-          model's window and be trimmed instead of split.
+          model's window and be trimmed instead of split; absent_labels: open vocabulary only, how many
+          descriptions absent from each clip it is also scored against (module doc).
         """
         if source is not None and (audio_dir or ground_truth):
             raise EvalInputError("sed: give either audio_dir + ground_truth or source, not both")
@@ -93,6 +100,8 @@ class SedTask:
             problems = check_component(Slot("source", DATA_SOURCES, SOURCE_INJECTED), source)
             if problems:
                 raise EvalInputError("; ".join(problems))
+        if absent_labels < 0 or (absent_labels and not open_vocabulary):
+            raise EvalInputError(f"sed.absent_labels={absent_labels}: a count >= 0, for open_vocabulary sets only")
         if open_vocabulary and (classes or prompts):
             raise EvalInputError("sed: open_vocabulary sets score each clip on its own descriptions; remove classes/prompts")
         self.audio_dir, self.ground_truth, self.durations = audio_dir, ground_truth, durations
@@ -106,6 +115,7 @@ class SedTask:
         self.thresholds = np.round(np.linspace(0.0, 1.0, int(thresholds)), 6)
         self.num_figure_clips = num_figure_clips
         self.length_tolerance = length_tolerance
+        self.absent_labels = int(absent_labels)
         self._set: SedSet | None = None
 
     # --- data ---------------------------------------------------------------------------------
@@ -212,6 +222,7 @@ class SedTask:
             labels = sorted({label for _, _, label in gt[key]})
             if not labels:
                 continue
+            labels += absent_descriptions(descriptions, labels, self.absent_labels, self.seed, i)
             s = score_frames(emb.clip(i), table.subset([index[d] for d in labels]), mode, device=ctx.device)
             if self.median_filter > 1:
                 s = median_filter(s, size=(self.median_filter, 1), mode="nearest")
@@ -219,7 +230,16 @@ class SedTask:
         events = EventFrames.from_clip_scores(clip_scores, gt, emb.hop)
         scalars: dict[str, float] = {}
         details: dict[str, Any] = {}
-        curve = event_prf_curve(events, self.thresholds)
+        if self.absent_labels:
+            from flamkit.eval.metrics.roc import roc_auc
+
+            both = EventFrames.from_clip_scores(clip_scores, gt, emb.hop, absent=True)
+            curve = event_prf_curve(both, self.thresholds)
+            valid = both.valid
+            scalars["auroc_with_absent"] = float(roc_auc(both.scores[valid], both.targets[valid]))
+            details["absent_labels"] = {"per_clip": self.absent_labels, "n_pairs": len(both.labels) - len(events.labels)}
+        else:
+            curve = event_prf_curve(events, self.thresholds)
         _frame_metrics(events, curve, scalars, details)
         return scalars, details, curve, clip_scores
 
@@ -249,6 +269,21 @@ class SedTask:
             example = Example(audio=clip.load(sr), sample_rate=sr, key=f"{clip.key} ({mode} scores)")
             figures[f"clip{len(figures)}"] = frame_probability_figure(example, labels, s.T, truth, hop=emb.hop)
         return figures
+
+
+def absent_descriptions(vocabulary: list[str], present: list[str], count: int, seed: int, position: int) -> list[str]:
+    """``count`` descriptions of ``vocabulary`` not in ``present``, drawn without replacement, sorted.
+
+    A function of (seed, the clip's position in the set) only, so every model is asked the same
+    questions about the same clip; fewer when the vocabulary has fewer other descriptions.
+    """
+    if count <= 0:
+        return []
+    taken = set(present)
+    others = [d for d in vocabulary if d not in taken]
+    rng = np.random.default_rng([int(seed), int(position), 0xAB5E])
+    pick = rng.choice(len(others), size=min(count, len(others)), replace=False) if others else []
+    return sorted(others[int(j)] for j in pick)
 
 
 def _auroc_details(a) -> dict[str, Any]:

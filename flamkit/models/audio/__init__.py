@@ -4,4 +4,4 @@ The catalogue of core audio encoders: a new one is a module in this folder, impo
 :mod:`flamkit.models.flam` (which builds the configured encoder) imports this package.
 """
 
-from flamkit.models.audio import htsat, small_cnn  # noqa: F401
+from flamkit.models.audio import aisfx, htsat, small_cnn  # noqa: F401

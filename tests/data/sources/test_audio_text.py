@@ -149,3 +149,27 @@ def test_config_keys_validate():
     assert check_component(slot, {**ok, "missing": "ignore"})
     assert check_component(slot, {**ok, "captions": ["x"]})
     assert check_component(slot, {**ok, "sample_rate": 16000})
+
+
+def test_fill_repeat_tiles_short_clips_deterministically(tmp_path, clips):
+    m = jsonl(tmp_path / "m.jsonl", [{"path": "clips/mono.wav", "label": "bird"}])
+    src = DATA_SOURCES.build("audio_text", manifest=m, sample_rate=SR, clip_seconds=10.0, fill="repeat")
+    a = src.get(0, np.random.default_rng(0)).audio
+    b = src.get(0, np.random.default_rng(1)).audio
+    np.testing.assert_array_equal(a, b)
+    n = 3 * SR  # the 3 s clip, tiled from its start
+    assert a.shape == (10 * SR,) and np.abs(a[n : 2 * n] - a[:n]).max() == 0.0 and np.abs(a[-SR:]).max() > 0
+    with pytest.raises(ValueError, match="fill='loop'"):
+        DATA_SOURCES.build("audio_text", manifest=m, sample_rate=SR, fill="loop")
+
+
+def test_holdout_keeps_one_part_of_the_labels(tmp_path, clips):
+    from flamkit.data.label_holdout import LabelHoldout
+
+    rows = [{"path": "clips/mono.wav", "label": f"label {i}"} for i in range(40)]
+    m = jsonl(tmp_path / "m.jsonl", rows)
+    spec = {"fraction": 0.3, "seed": 1}
+    train = DATA_SOURCES.build("audio_text", manifest=m, sample_rate=SR, holdout={**spec, "part": "train"})
+    held = DATA_SOURCES.build("audio_text", manifest=m, sample_rate=SR, holdout={**spec, "part": "holdout"})
+    assert set(train.labels()).isdisjoint(held.labels()) and len(train) + len(held) == 40
+    assert all(LabelHoldout(0.3, 1).held_out(lab) for lab in held.labels())

@@ -139,3 +139,17 @@ def test_undecodable_backgrounds_become_a_dataerror(corpus, tmp_path):
     src = make(corpus)
     with pytest.raises(DataError, match="background"):
         src.get(0, np.random.default_rng(0))
+
+
+def test_label_holdout_splits_event_labels_not_backgrounds(corpus):
+    from flamkit.data.label_holdout import LabelHoldout
+
+    split = LabelHoldout(0.5, seed=0)
+    seed = next(s for s in range(100) if LabelHoldout(0.5, s).held_out("thud") and not LabelHoldout(0.5, s).held_out("beep"))
+    train = make(corpus, holdout={"fraction": 0.5, "seed": seed, "part": "train"})
+    held = make(corpus, holdout={"fraction": 0.5, "seed": seed, "part": "holdout"})
+    assert split.fraction == 0.5 and train.n_event_clips == 5 and held.n_event_clips == 1
+    texts_train = {e.text for i in range(10) for e in train.get(i, np.random.default_rng(0)).events}
+    texts_held = {e.text for i in range(10) for e in held.get(i, np.random.default_rng(0)).events}
+    assert texts_train == {"beep"} and texts_held == {"thud"}
+    assert len(train.synth.backgrounds) == len(held.synth.backgrounds) == 2

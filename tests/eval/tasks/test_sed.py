@@ -171,3 +171,52 @@ def test_embedded_heldout_config_runs_in_memory_on_the_embedded_source():
     r = run_tasks(build_tasks(cfg), EvalContext(model, log=lambda m: None))["heldout"]
     assert r.details["n_clips"] == 2 and r.details["kind"] == "open_vocabulary" and r.details["n_descriptions"] >= 2
     assert 0.0 <= r.scalars["unbiased/present_auroc"] <= 1.0
+
+
+def test_absent_descriptions_are_seeded_absent_and_capped():
+    vocab = [f"d{i}" for i in range(12)]
+    a = sed_module.absent_descriptions(vocab, ["d1", "d2"], 4, seed=0, position=3)
+    assert a == sed_module.absent_descriptions(vocab, ["d2", "d1"], 4, seed=0, position=3)
+    assert len(a) == 4 and not {"d1", "d2"} & set(a) and a == sorted(a)
+    others = {tuple(sed_module.absent_descriptions(vocab, ["d1"], 4, seed=s, position=p)) for s in range(3) for p in range(3)}
+    assert len(others) > 1
+    assert sed_module.absent_descriptions(vocab, vocab[:10], 5, 0, 0) == ["d10", "d11"]
+    assert sed_module.absent_descriptions(vocab, [], 0, 0, 0) == []
+
+
+def test_event_frames_with_absent_rows_match_a_naive_build():
+    hop = 0.5
+    gt = {"a": [(0.0, 1.0, "x")], "b": [(1.0, 2.0, "y"), (0.0, 0.5, "y")]}
+    rng = np.random.default_rng(0)
+    clip_scores = {"a": (rng.random((4, 3)), ["x", "y", "z"]), "b": (rng.random((6, 2)), ["y", "z"])}
+    ev = EventFrames.from_clip_scores(clip_scores, gt, hop, absent=True)
+    naive = []  # (file, label, scores, targets) in order: present labels first, then the absent ones
+    for f, (arr, names) in clip_scores.items():
+        present = [n for n in names if any(lab == n for _, _, lab in gt[f])]
+        for n in present + [n for n in names if n not in present]:
+            t = np.zeros(len(arr), bool)
+            for on, off, lab in gt[f]:
+                if lab == n:
+                    for frame in range(len(arr)):
+                        if frame * hop < off and (frame + 1) * hop > on:
+                            t[frame] = True
+            naive.append((f, n, arr[:, names.index(n)], t))
+    assert list(zip(ev.files, ev.labels)) == [(f, n) for f, n, _, _ in naive]
+    for r, (_, _, s, t) in enumerate(naive):
+        np.testing.assert_allclose(ev.scores[r, : len(s)], s, rtol=1e-6)
+        np.testing.assert_array_equal(ev.targets[r, : len(t)], t)
+    present_only = EventFrames.from_clip_scores(clip_scores, gt, hop)
+    assert present_only.labels == ("x", "y")
+
+
+def test_open_vocabulary_with_absent_labels(sed_files):
+    folder, tsv = sed_files
+    kw = dict(audio_dir=str(folder), ground_truth=str(tsv), open_vocabulary=True, absent_labels=2, num_figure_clips=0)
+    good, bad = run(tm.build_oracle(), **kw), run(tm.build_oracle(inverted=True), **kw)
+    for mode in MODES:
+        assert good.scalars[f"{mode}/auroc_with_absent"] == 1.0 and bad.scalars[f"{mode}/auroc_with_absent"] == 0.0
+        assert good.scalars[f"{mode}/best_f1"] == 1.0 and good.scalars[f"{mode}/present_auroc"] == 1.0
+    absent = good.details["modes"]["unbiased"]["absent_labels"]
+    assert absent["per_clip"] == 2 and absent["n_pairs"] > 0
+    with pytest.raises(EvalInputError, match="absent_labels"):
+        SedTask(audio_dir=str(folder), ground_truth=str(tsv), absent_labels=3)

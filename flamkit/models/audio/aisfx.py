@@ -1,0 +1,255 @@
+"""The aisfx sound-effects CNN as a frame encoder, with its pretrained weights loaded offline.
+
+aisfx (Ma & Lerch, "Representation Learning for the Automatic Indexing of Sound Effects
+Libraries", ISMIR 2022; PyPI ``aisfx`` 0.1.2, CC-BY-4.0) is a 6.2 M-parameter CNN (the DCASE
+cross-task "Cnn_9layers" design: four blocks of two 3x3 conv + BN + ReLU, 64-128-256-512 channels)
+trained on nine professional sound-effects libraries. Its wheel ships the weights
+(``aisfx/models/checkpoint.pth``), so it is the one pretrained audio encoder a machine without a
+model hub can start from. The package's own model ends with a mean over mel bins and a **max over
+time** (one 512-d vector per 2 s block); FLAM needs frame embeddings, so this encoder stops before
+the time pooling: ``[B, 512, T/8]`` after the three 2x2 poolings, 53 steps of 186 ms for a 10 s clip.
+
+On top of the pretrained trunk sits an ``adapter``: ``adapter_blocks`` pre-norm residual dilated
+temporal convolutions (dilation 1, 2, 4, ...), trained from scratch, which give each frame some
+seconds of context and let a frozen trunk's features be reshaped for the text space. Then
+:func:`~flamkit.models.audio.frames.resize_frames` maps the 53 steps to ``L``.
+
+Front end (:class:`AisfxFrontend`), the package's ``librosa`` path in torch: peak normalisation of
+the clip, periodic-Hann STFT (2048 points, hop 1024, centred, zero padding) at 44.1 kHz, power, a
+96-band HTK mel filterbank 0-22050 Hz with each filter's weights summing to 1, ``log10(1 + 1e4 x)``,
+divided by 9.4578 (the package's "original" min-max normalisation, min 0). The package's published
+weights were trained on Essentia spectrograms of the same definition (its docs note the librosa path
+"may yield lower results"); this is the path the package itself runs without Essentia.
+
+Freezing: ``model.freeze: [audio_encoder.trunk]`` (or one block, ``audio_encoder.trunk.conv_block1``)
+keeps pretrained weights fixed and their BatchNorm in eval mode; nothing frozen fine-tunes it all.
+With the whole trunk frozen, ``cache_gb > 0`` memoises its output per clip
+(:mod:`flamkit.models.audio.feature_cache`), in memory and, with ``cache_dir``, on disk for other
+processes: exact, so a warm cache never changes a number.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from flamkit.models.audio.feature_cache import ModuleFingerprint, shared_cache
+from flamkit.models.audio.frames import check_clip, check_frames, check_upsample, clip_samples, resize_frames
+from flamkit.registry import AUDIO_ENCODERS
+
+SAMPLE_RATE = 44100
+N_FFT = 2048
+HOP = 1024
+N_MELS = 96
+LOG_SCALE = 1.0e4
+LOG_MAX = 9.457798957824707  # aisfx.preprocessing.spectrogram_normalize('original'): mn = 0, mx = this
+WIDTH = 512
+LICENSE = "CC-BY-4.0"
+ATTRIBUTION = (
+    "aisfx 0.1.2 by Alison B. Ma and Alexander Lerch (CC-BY-4.0): 'Representation Learning for the "
+    "Automatic Indexing of Sound Effects Libraries', ISMIR 2022"
+)
+
+
+def hz_to_mel_htk(hz: np.ndarray | float) -> np.ndarray:
+    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+
+
+def mel_to_hz_htk(mel: np.ndarray | float) -> np.ndarray:
+    return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
+
+
+def htk_mel_filterbank_l1(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """``[n_mels, n_fft // 2 + 1]``: librosa's ``filters.mel(htk=True, norm=1)`` (triangles, rows sum to 1)."""
+    fft_hz = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
+    corners = mel_to_hz_htk(np.linspace(hz_to_mel_htk(fmin), hz_to_mel_htk(fmax), n_mels + 2))
+    widths = np.diff(corners)
+    ramps = corners[:, None] - fft_hz[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return weights / np.maximum(weights.sum(axis=1, keepdims=True), np.finfo(np.float64).tiny)
+
+
+class AisfxFrontend(nn.Module):
+    """Waveform ``[B, T]`` at 44.1 kHz -> normalised log-mel ``[B, frames, 96]`` (module doc), float32."""
+
+    def __init__(self, peak_normalize: bool = True) -> None:
+        super().__init__()
+        self.peak_normalize = peak_normalize
+        fb = htk_mel_filterbank_l1(SAMPLE_RATE, N_FFT, N_MELS, 0.0, SAMPLE_RATE / 2.0)
+        self.register_buffer("mel_fb", torch.tensor(fb, dtype=torch.float32), persistent=False)
+        self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
+
+    def num_frames(self, num_samples: int) -> int:
+        return 1 + num_samples // HOP
+
+    def forward(self, audio: Tensor) -> Tensor:
+        with torch.autocast(device_type=audio.device.type, enabled=False):
+            x = audio.float()
+            if self.peak_normalize:
+                peak = x.abs().amax(dim=1, keepdim=True)
+                x = x / torch.where(peak > 0, peak, torch.ones_like(peak))
+            spec = torch.stft(x, N_FFT, HOP, N_FFT, self.window, center=True, pad_mode="constant", return_complex=True)
+            power = spec.real.square() + spec.imag.square()  # [B, F, T]
+            mel = torch.matmul(self.mel_fb, power)  # [B, n_mels, T]
+            return (torch.log10(mel * LOG_SCALE + 1.0) / LOG_MAX).transpose(1, 2)
+
+
+class ConvBlock(nn.Module):
+    """Two 3x3 conv + BN + ReLU, then max pooling (the package's ``ConvBlock``, same parameter names)."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.bn2 = nn.BatchNorm2d(cout)
+
+    def forward(self, x: Tensor, pool: tuple[int, int]) -> Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        return F.max_pool2d(x, pool) if pool != (1, 1) else x
+
+
+class AisfxTrunk(nn.Module):
+    """The pretrained CNN up to the mean over mel bins: log-mel ``[B, T, 96]`` -> ``[B, 512, T // 8]``."""
+
+    POOLS = ((2, 2), (2, 2), (2, 2), (1, 1))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv_block1 = ConvBlock(1, 64)
+        self.conv_block2 = ConvBlock(64, 128)
+        self.conv_block3 = ConvBlock(128, 256)
+        self.conv_block4 = ConvBlock(256, WIDTH)
+
+    def forward(self, logmel: Tensor) -> Tensor:
+        x = logmel.unsqueeze(1)
+        for block, pool in zip((self.conv_block1, self.conv_block2, self.conv_block3, self.conv_block4), self.POOLS):
+            x = block(x, pool)
+        return x.mean(dim=3)
+
+
+def packaged_checkpoint() -> Path:
+    """Path of the weights inside the installed ``aisfx`` wheel, found without importing the package."""
+    spec = importlib.util.find_spec("aisfx")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "the aisfx encoder's pretrained weights come from the PyPI package aisfx: install it with "
+            "`pip install --no-deps aisfx==0.1.2` (its pinned numpy/librosa are not needed; `make install` does this), "
+            "or set model.audio.pretrained=false for random initialisation"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / "checkpoint.pth"
+    if not path.is_file():
+        raise FileNotFoundError(f"aisfx is installed but has no {path}; reinstall aisfx==0.1.2")
+    return path
+
+
+def load_packaged_trunk_state(path: str | os.PathLike[str] | None = None) -> dict[str, Tensor]:
+    """The trunk's tensors from the package's checkpoint, loaded with ``weights_only=True`` (no code runs).
+
+    The file pickles ``(state_dict, {dataset: (numpy int64, classes)})``; only numpy's scalar
+    reconstructor and dtypes are allowed beyond tensors. The classifier heads (``fc.*``) are dropped.
+    """
+    path = Path(path) if path is not None else packaged_checkpoint()
+    try:
+        from numpy._core.multiarray import scalar  # numpy >= 2; pickled under its numpy 1 name below
+    except ImportError:  # numpy 1.x
+        from numpy.core.multiarray import scalar
+
+    allowed = [(scalar, "numpy.core.multiarray.scalar"), np.dtype, type(np.dtype(np.int64))]
+    with torch.serialization.safe_globals(allowed):
+        state, _datasets = torch.load(path, map_location="cpu", weights_only=True)
+    prefix = "embedding_net."
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+class _AdapterBlock(nn.Module):
+    """``x + Dropout(GELU(conv_d(LayerNorm(x))))`` over time, kernel 3, dilation ``d``."""
+
+    def __init__(self, width: int, dilation: int, dropout: float) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.conv = nn.Conv1d(width, width, 3, padding=dilation, dilation=dilation)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:  # [B, C, T]
+        y = self.norm(x.transpose(1, 2)).transpose(1, 2)
+        return x + self.drop(F.gelu(self.conv(y)))
+
+
+@AUDIO_ENCODERS.register("aisfx")
+class AisfxEncoder(nn.Module):
+    """aisfx CNN trunk (pretrained) + trainable temporal adapter -> ``[B, L, 512]`` frame features."""
+
+    def __init__(
+        self,
+        frames: int = 32,
+        sample_rate: int = SAMPLE_RATE,
+        clip_seconds: float = 10.0,
+        pretrained: bool = True,
+        checkpoint: str | None = None,
+        adapter_blocks: int = 2,
+        dropout: float = 0.1,
+        peak_normalize: bool = True,
+        cache_gb: float = 0.0,
+        cache_dir: str | None = None,
+        upsample: str = "linear",
+    ) -> None:
+        super().__init__()
+        if sample_rate != SAMPLE_RATE:
+            raise ValueError(f"aisfx was trained at {SAMPLE_RATE} Hz; set model.audio.sample_rate={SAMPLE_RATE} (got {sample_rate})")
+        if adapter_blocks < 0 or not 0.0 <= dropout < 1.0 or cache_gb < 0:
+            raise ValueError(f"aisfx: adapter_blocks >= 0, 0 <= dropout < 1, cache_gb >= 0; got {adapter_blocks}, {dropout}, {cache_gb}")
+        check_frames(frames)
+        check_upsample(upsample)
+        self.sample_rate = sample_rate
+        self.clip_seconds = float(clip_seconds)
+        self.clip_samples = clip_samples(sample_rate, clip_seconds)
+        self.frames = frames
+        self.upsample = upsample
+        self.out_dim = WIDTH
+        self.frontend = AisfxFrontend(peak_normalize)
+        self.native_frames = self.frontend.num_frames(self.clip_samples) // 8
+        if self.native_frames < 1:
+            raise ValueError(f"aisfx: a {clip_seconds:g} s clip is shorter than the CNN's pooling (8 spectrogram frames)")
+        self.trunk = AisfxTrunk()
+        if pretrained or checkpoint:
+            self.trunk.load_state_dict(load_packaged_trunk_state(checkpoint), strict=True)
+        self.adapter = nn.Sequential(*(_AdapterBlock(WIDTH, 2**i, dropout) for i in range(adapter_blocks)))
+        self.norm = nn.LayerNorm(WIDTH)
+        self.cache_gb = float(cache_gb)
+        self.cache_dir = cache_dir
+        self._fingerprint = ModuleFingerprint(self.trunk)
+
+    def trunk_frozen(self) -> bool:
+        """Whether the trunk's output is a pure function of the clip (no trained weight, BN in eval mode)."""
+        return not self.trunk.training and not any(p.requires_grad for p in self.trunk.parameters())
+
+    def trunk_features(self, audio: Tensor) -> Tensor:
+        """``[B, 512, T']``: the pretrained CNN's frame features before any trained layer."""
+        if not self.trunk_frozen():
+            return self.trunk(self.frontend(audio))
+        with torch.no_grad():
+            if self.cache_gb > 0:
+                cache = shared_cache(self.cache_gb, self.cache_dir)
+                return cache.features(self._fingerprint(), audio, lambda a: self.trunk(self.frontend(a)))
+            return self.trunk(self.frontend(audio))
+
+    def forward(self, audio: Tensor) -> Tensor:
+        check_clip(audio, self.clip_samples, self.sample_rate, "AisfxEncoder")
+        x = self.adapter(self.trunk_features(audio))  # [B, 512, T']
+        x = self.norm(x.transpose(1, 2))  # [B, T', 512]
+        return resize_frames(x, self.frames, self.upsample)
+
+    def extra_repr(self) -> str:
+        return f"frames={self.frames}, out_dim={self.out_dim}, native_frames={self.native_frames}, cache_gb={self.cache_gb:g}"
+
+

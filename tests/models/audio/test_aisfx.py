@@ -1,0 +1,236 @@
+"""The aisfx encoder against the aisfx package's own model and a naive float64 front end."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+import torch
+
+from flamkit.models.audio.aisfx import (
+    HOP,
+    LOG_MAX,
+    LOG_SCALE,
+    N_FFT,
+    N_MELS,
+    SAMPLE_RATE,
+    AisfxEncoder,
+    AisfxFrontend,
+    AisfxTrunk,
+    htk_mel_filterbank_l1,
+    load_packaged_trunk_state,
+    packaged_checkpoint,
+)
+from flamkit.models.audio.feature_cache import FeatureCache, ModuleFingerprint
+from flamkit.models.flam import build_model
+
+aisfx = pytest.importorskip("aisfx", reason="aisfx ships the pretrained weights (make install adds it)")
+
+
+@pytest.fixture(scope="module")
+def package_model():
+    """The package's own CrossNet, loaded the package's own way (aisfx.inference.load_bestModel)."""
+    from aisfx.inference import load_bestModel
+
+    weights, ds_dict = torch.load(packaged_checkpoint(), map_location="cpu", weights_only=False)
+    return load_bestModel(weights, ds_dict, "cpu")
+
+
+@pytest.fixture(scope="module")
+def trunk():
+    t = AisfxTrunk()
+    t.load_state_dict(load_packaged_trunk_state())
+    return t.eval()
+
+
+def _spec(batch: int, frames: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, frames, N_MELS, generator=g) * 0.8
+
+
+def _package_frames(package_model, spec: torch.Tensor) -> torch.Tensor:
+    """The package's EmbeddingNet up to (not including) its max over time: [B, 512, T']."""
+    net = package_model.embedding_net
+    x = spec.unsqueeze(1)
+    x = net.conv_block1(x, pool_size=(2, 2), pool_type=net.pool_type)
+    x = net.conv_block2(x, pool_size=(2, 2), pool_type=net.pool_type)
+    x = net.conv_block3(x, pool_size=(2, 2), pool_type=net.pool_type)
+    x = net.conv_block4(x, pool_size=(1, 1), pool_type=net.pool_type)
+    return torch.mean(x, dim=3)
+
+
+def test_clip_embedding_equals_package_model(package_model, trunk):
+    """Max over our frames == the package's get_embedding (its 2 s blocks of 100 frames), 1e-5."""
+    spec = _spec(3, 100)
+    with torch.no_grad():
+        ref = package_model.get_embedding(spec)
+        ours = trunk(spec).amax(dim=2)
+    assert ref.shape == ours.shape == (3, 512)
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_frames_equal_package_model_on_10s(package_model, trunk):
+    spec = _spec(2, 431, seed=1)  # a 10 s clip at 44.1 kHz, hop 1024
+    with torch.no_grad():
+        ref = _package_frames(package_model, spec)
+        ours = trunk(spec)
+    assert ours.shape == ref.shape == (2, 512, 53)
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_weights_load_without_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the aisfx encoder tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    enc = AisfxEncoder(frames=32, pretrained=True)
+    ref = load_packaged_trunk_state()
+    for name, value in enc.trunk.state_dict().items():
+        torch.testing.assert_close(value, ref[name], rtol=0, atol=0)
+
+
+def _naive_logmel(audio: np.ndarray) -> np.ndarray:
+    """float64, loops: peak-normalise, zero-pad n_fft/2, periodic Hann, |rfft|^2, L1 HTK mel, log10(1+1e4 x)."""
+    x = audio.astype(np.float64)
+    x = x / np.abs(x).max()
+    padded = np.concatenate([np.zeros(N_FFT // 2), x, np.zeros(N_FFT // 2)])
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)
+    n_frames = 1 + len(x) // HOP
+    freqs = np.arange(N_FFT // 2 + 1) * SAMPLE_RATE / N_FFT
+    mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # noqa: E731
+    corners_mel = np.linspace(mel(0.0), mel(SAMPLE_RATE / 2), N_MELS + 2)
+    corners = 700.0 * (10 ** (corners_mel / 2595.0) - 1.0)
+    fb = np.zeros((N_MELS, len(freqs)))
+    for m in range(N_MELS):
+        lo, mid, hi = corners[m], corners[m + 1], corners[m + 2]
+        for k, f in enumerate(freqs):
+            if lo < f < hi:
+                fb[m, k] = (f - lo) / (mid - lo) if f <= mid else (hi - f) / (hi - mid)
+        fb[m] /= fb[m].sum()
+    out = np.zeros((n_frames, N_MELS))
+    for t in range(n_frames):
+        frame = padded[t * HOP : t * HOP + N_FFT] * window
+        power = np.abs(np.fft.rfft(frame)) ** 2
+        out[t] = np.log10(fb @ power * LOG_SCALE + 1.0) / LOG_MAX
+    return out
+
+
+def test_frontend_equals_naive_reference():
+    rng = np.random.default_rng(0)
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    audio = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+    ours = AisfxFrontend()(torch.from_numpy(audio)[None])[0].double().numpy()
+    ref = _naive_logmel(audio)
+    assert ours.shape == ref.shape == (1 + SAMPLE_RATE // HOP, N_MELS)
+    np.testing.assert_allclose(ours, ref, atol=2e-5, rtol=0)
+
+
+def test_filterbank_rows_sum_to_one_and_are_triangles():
+    fb = htk_mel_filterbank_l1(SAMPLE_RATE, N_FFT, N_MELS, 0.0, SAMPLE_RATE / 2)
+    np.testing.assert_allclose(fb.sum(axis=1), 1.0, atol=1e-12)
+    peaks = fb.argmax(axis=1)
+    assert np.all(np.diff(peaks) >= 0), "filters are ordered by frequency"
+
+
+def test_peak_normalisation_makes_level_irrelevant():
+    audio = torch.randn(1, SAMPLE_RATE) * 0.01
+    fe = AisfxFrontend()
+    torch.testing.assert_close(fe(audio), fe(audio * 30.0), rtol=1e-5, atol=1e-5)
+    silent = fe(torch.zeros(1, SAMPLE_RATE))
+    assert torch.isfinite(silent).all() and float(silent.abs().max()) == 0.0
+
+
+def test_encoder_shapes_and_any_L():
+    enc = AisfxEncoder(frames=128, pretrained=False, adapter_blocks=1).eval()
+    with torch.no_grad():
+        out = enc(torch.randn(2, SAMPLE_RATE * 10) * 0.1)
+    assert out.shape == (2, 128, 512)
+    assert enc.native_frames == 53
+    with pytest.raises(ValueError, match="44100"):
+        AisfxEncoder(sample_rate=48000, pretrained=False)
+    with pytest.raises(ValueError, match="441000 samples"):
+        enc(torch.randn(1, 48000))
+
+
+def _model(freeze: list[str], cache_gb: float = 0.0) -> torch.nn.Module:
+    cfg = {
+        "frames": 32, "max_text_tokens": 32, "embed_dim": 32, "clip_scale_init": 2.65, "clip_scale_max": 100.0,
+        "audio": {"name": "aisfx", "pretrained": True, "adapter_blocks": 1, "cache_gb": cache_gb},
+        "text": {"name": "minilm", "pretrained": True},
+        "projection": {"name": "mlp", "hidden": 32}, "scale": {"name": "per_text_scale", "hidden": 16},
+        "bias": {"name": "per_text_bias", "hidden": 16}, "freeze": freeze,
+    }
+    return build_model(cfg)
+
+
+def test_frozen_partly_frozen_and_fine_tuned_from_config():
+    frozen = _model(["audio_encoder.trunk"]).train()
+    enc = frozen.audio_encoder
+    assert not any(p.requires_grad for p in enc.trunk.parameters())
+    assert all(p.requires_grad for p in enc.adapter.parameters())
+    assert not enc.trunk.training and enc.trunk_frozen()
+
+    partly = _model(["audio_encoder.trunk.conv_block1", "audio_encoder.trunk.conv_block2"]).train()
+    trunk = partly.audio_encoder.trunk
+    assert not any(p.requires_grad for p in trunk.conv_block1.parameters())
+    assert all(p.requires_grad for p in trunk.conv_block4.parameters())
+    assert not partly.audio_encoder.trunk_frozen()  # never memoised while any trunk weight trains
+
+    tuned = _model([]).train()
+    assert all(p.requires_grad for p in tuned.audio_encoder.parameters())
+    audio = torch.randn(2, SAMPLE_RATE * 10) * 0.1
+    tuned.audio_encoder(audio).sum().backward()
+    assert tuned.audio_encoder.trunk.conv_block1.conv1.weight.grad is not None
+
+
+def test_cache_gives_identical_features_and_counts_hits():
+    enc = AisfxEncoder(frames=32, pretrained=True, adapter_blocks=1)
+    enc.trunk.requires_grad_(False)
+    enc.eval()
+    audio = torch.randn(3, SAMPLE_RATE * 10) * 0.1
+    with torch.no_grad():
+        plain = enc(audio)
+    enc.cache_gb = 0.5
+    from flamkit.models.audio import feature_cache
+
+    feature_cache._SHARED = None
+    with torch.no_grad():
+        first = enc(audio)
+        second = enc(audio[[2, 0]])
+    cache = feature_cache._SHARED
+    assert cache is not None and cache.stats.misses == 3 and cache.stats.hits == 2
+    torch.testing.assert_close(first, plain, rtol=0, atol=0)
+    torch.testing.assert_close(second, plain[[2, 0]], rtol=0, atol=0)
+    feature_cache._SHARED = None
+
+
+def test_fingerprint_follows_weight_changes():
+    trunk = AisfxTrunk()
+    fp = ModuleFingerprint(trunk)
+    before = fp()
+    assert fp() == before
+    trunk.load_state_dict(load_packaged_trunk_state())
+    assert fp() != before
+
+
+def test_feature_cache_lru_and_disk(tmp_path):
+    calls = []
+
+    def compute(a: torch.Tensor) -> torch.Tensor:
+        calls.append(a.shape[0])
+        return a[:, :4] * 2
+
+    audio = torch.arange(30, dtype=torch.float32).reshape(3, 10)
+    row_bytes = 4 * 4
+    cache = FeatureCache(max_bytes=2 * row_bytes, directory=tmp_path)
+    out = cache.features("fp", audio, compute)
+    torch.testing.assert_close(out, audio[:, :4] * 2)
+    assert calls == [3] and len(cache) == 2 and cache.stats.evictions == 1
+    fresh = FeatureCache(max_bytes=10 * row_bytes, directory=tmp_path)  # another process: reads the files
+    again = fresh.features("fp", audio, compute)
+    torch.testing.assert_close(again, out, rtol=0, atol=0)
+    assert calls == [3] and fresh.stats.disk_hits == 3
+    other = fresh.features("other-weights", audio[:1], compute)  # another backbone: never a hit
+    assert calls == [3, 1] and other.shape == (1, 4)
