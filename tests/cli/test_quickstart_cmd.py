@@ -49,3 +49,34 @@ def test_quickstart_trains_three_models_reports_and_reproduces(tmp_path, capsys)
     assert flamkit(["quickstart", *TINY, f"run.root={a}", *EVAL]) == 0
     assert os.stat(ckpt).st_mtime_ns == before and _scalars(a)[0] == scalars
 
+
+
+class _FakeDetector:
+    """Finds each queried event exactly (or shifted by ``shift`` s) from the demo pool's own truth."""
+
+    sample_rate = 16000
+    clip_seconds = 10.0
+
+    def __init__(self, truth_by_audio, shift=0.0):
+        self.truth_by_audio, self.shift = truth_by_audio, shift
+
+    def run(self, audio, queries, sr=None):
+        from types import SimpleNamespace
+
+        truth = self.truth_by_audio[hash(audio.tobytes())]
+        events = [SimpleNamespace(onset=a + self.shift, offset=b + self.shift, label=lab) for a, b, lab in truth if lab in queries]
+        return SimpleNamespace(events=events)
+
+
+def test_demo_pool_scores_every_clip_and_shows_the_median():
+    from flamkit.cli.quickstart_cmd import DEMO_SOURCE, score_demo_pool
+    from flamkit.eval.tasks.sed_data import sed_set_from_source
+
+    sedset = sed_set_from_source(dict(DEMO_SOURCE), "t", 16000, 10.0, 6, 0)
+    truth = {hash(c.load(16000).tobytes()): sorted(sedset.ground_truth[c.key]) for c in sedset.clips}
+    exact, _ = score_demo_pool(_FakeDetector(truth), clips=6)
+    assert exact.total.f1 == 1.0 and exact.total.fn == 0 and len(exact.per_clip) == 6
+    late, _ = score_demo_pool(_FakeDetector(truth, shift=20.0), clips=6)  # every onset far outside the collar
+    assert late.total.tp == 0 and late.total.fp == late.total.fn == exact.total.tp
+    f1 = sorted((c.f1, i) for i, c in enumerate(exact.per_clip))
+    assert exact.median_index == f1[(len(f1) - 1) // 2][1]
