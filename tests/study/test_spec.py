@@ -16,6 +16,22 @@ def test_shipped_studies_load_with_their_stages_in_order():
     assert load_study("debian_sfx").eval == "debian_sfx_dev"
 
 
+@pytest.mark.parametrize("name", ["debian_sfx", "debian_sfx_select", "debian_sfx_gpu"])
+def test_real_sound_studies_compose_and_validate_every_stage(name):
+    """Every stage composes and binds to its components' signatures (nothing is built or trained)."""
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    import flamkit.conf
+    from flamkit.study.runner import validate_study
+
+    spec = load_study(name)
+    validate_study(spec, [])
+    tasks = OmegaConf.load(Path(flamkit.conf.__file__).parent / "eval" / f"{spec.eval}.yaml")
+    assert spec.task in tasks and all(t in tasks for t in spec.also_tasks) and spec.also_tasks
+
+
 def _write(tmp_path, text):
     path = tmp_path / "s.yaml"
     path.write_text(text)

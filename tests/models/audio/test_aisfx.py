@@ -234,3 +234,24 @@ def test_feature_cache_lru_and_disk(tmp_path):
     assert calls == [3] and fresh.stats.disk_hits == 3
     other = fresh.features("other-weights", audio[:1], compute)  # another backbone: never a hit
     assert calls == [3, 1] and other.shape == (1, 4)
+
+
+def test_frozen_bf16_trunk_is_close_to_fp32_and_keyed_apart():
+    from flamkit.models.audio import feature_cache
+
+    enc32 = AisfxEncoder(frames=32, pretrained=True, adapter_blocks=0, cache_gb=0.5)
+    enc16 = AisfxEncoder(frames=32, pretrained=True, adapter_blocks=0, cache_gb=0.5, frozen_precision="bf16")
+    for enc in (enc32, enc16):
+        enc.trunk.requires_grad_(False)
+        enc.eval()
+    audio = torch.randn(2, SAMPLE_RATE * 10) * 0.1
+    feature_cache._SHARED = None
+    with torch.no_grad():
+        a, b = enc32.trunk_features(audio), enc16.trunk_features(audio)
+    assert a.dtype == b.dtype == torch.float32
+    rel = float((a - b).norm() / a.norm())
+    assert 0 < rel < 0.06  # bf16 differs, but only by rounding; and it never reads fp32's memo entries
+    assert feature_cache._SHARED.stats.misses == 4
+    feature_cache._SHARED = None
+    with pytest.raises(ValueError, match="frozen_precision"):
+        AisfxEncoder(pretrained=False, frozen_precision="fp16")
