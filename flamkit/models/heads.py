@@ -35,6 +35,12 @@ def projection_mlp(in_dim: int, out_dim: int, hidden: int = 512) -> MLP:
     return MLP(in_dim, hidden, out_dim)
 
 
+@HEADS.register("linear")
+def projection_linear(in_dim: int, out_dim: int) -> nn.Linear:
+    """A linear projection into the shared space (CLIP's choice): the least a small label set can overfit."""
+    return nn.Linear(in_dim, out_dim)
+
+
 class PerTextMLP(nn.Module):
     """A scalar per text from its features; the last layer starts at ``init`` with zero weights.
 
