@@ -22,6 +22,7 @@ import numpy as np
 from flamkit.data.audio_io import crop_or_pad, data_error, is_silent, load_audio
 from flamkit.data.example import Example
 from flamkit.data.label_holdout import label_holdout
+from flamkit.data.memo import ByteLRU
 from flamkit.data.manifest import ManifestError, ManifestProblem, format_problems, read_manifest
 from flamkit.data.sources.missing import MissingPolicy, apply_missing_policy
 from flamkit.registry import DATA_SOURCES
@@ -103,7 +104,8 @@ class AudioTextSource:
     (LAION-CLAP's ``repeatpad``), which keeps a short event from being mostly silence in the pooled
     clip embedding and makes the padded clip a function of the file alone (so a frozen encoder's
     features can be memoised). ``holdout`` keeps one part of a seeded label split
-    (:mod:`flamkit.data.label_holdout`).
+    (:mod:`flamkit.data.label_holdout`). ``memo_mb`` keeps that many MB of decoded, resampled clips
+    in memory (:mod:`flamkit.data.memo`; 0 = decode every time).
     """
 
     def __init__(
@@ -125,11 +127,13 @@ class AudioTextSource:
         backend: Backend = "soundfile",
         fill: str = "zeros",
         holdout: dict[str, Any] | None = None,
+        memo_mb: float = 0.0,
         name: str = "audio_text",
     ) -> None:
         if fill not in FILLS:
             raise ValueError(f"audio_text: fill={fill!r}; choose one of {', '.join(FILLS)}")
         self.fill = fill
+        self._memo: ByteLRU[np.ndarray] = ByteLRU(memo_mb)
         split = label_holdout(holdout, f"audio_text {manifest}")
         if backend not in DECODERS:
             raise ValueError(f"audio_text: backend={backend!r}; choose one of {', '.join(DECODERS)}")
@@ -190,7 +194,7 @@ class AudioTextSource:
 
     def get(self, index: int, rng: np.random.Generator) -> Example:
         item = self.items[index]
-        audio = self._decode(item.path, self.sample_rate)
+        audio = self._memo.get(item.path, lambda: self._decode(item.path, self.sample_rate))
         if is_silent(audio, self.silence_db):
             raise data_error(item.path, "silent", f"all-silent audio (peak below {self.silence_db} dBFS) ({item.where})")
         # Every audio-text example needs a caption; a row with tags only gets one of its tags.

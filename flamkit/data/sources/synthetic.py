@@ -21,6 +21,7 @@ import numpy as np
 
 from flamkit.data.example import Event, Example
 from flamkit.data.label_holdout import LabelHoldout, label_holdout
+from flamkit.data.memo import ByteLRU
 from flamkit.data.manifest import format_problems, read_manifest
 from flamkit.data.source import DataError
 from flamkit.data.synth.clips import ClipError, FileClip
@@ -170,6 +171,8 @@ class SedSyntheticSource:
     a clip that fails to decode is skipped inside the mixture (counted in its ``stats``).
     ``holdout`` (``{fraction, seed, part}``, :mod:`flamkit.data.label_holdout`) keeps only the event
     labels of one part of a seeded label split, to validate on training-corpus labels never trained on.
+    ``memo_mb`` keeps that many MB of rendered mixtures in memory (:mod:`flamkit.data.memo`; 0 = render
+    every time): a mixture is a function of its index, so a kept one is exactly the one rendered.
     """
 
     def __init__(
@@ -185,6 +188,7 @@ class SedSyntheticSource:
         balance_labels: bool = False,
         strict: bool = True,
         holdout: dict[str, Any] | None = None,
+        memo_mb: float = 0.0,
         name: str = "sed_synthetic",
     ) -> None:
         if int(size) < 1:
@@ -197,6 +201,7 @@ class SedSyntheticSource:
         self.tags_by_clip = pools.tags_by_clip
         self.n_event_clips = len(pools.events)
         self.synth = MixtureSynthesizer(pools.events, pools.backgrounds, config, seed=int(seed))
+        self._memo: ByteLRU[Example] = ByteLRU(memo_mb)
 
     @staticmethod
     def config_problems(kwargs: Mapping[str, Any]) -> list[str]:
@@ -213,8 +218,11 @@ class SedSyntheticSource:
         """Mixture ``index`` (``rng`` is unused: the mixture is a function of (seed, index) alone)."""
         if not 0 <= index < self.size:
             raise IndexError(f"{self.name}: index {index} outside [0, {self.size})")
+        return self._memo.get(int(index), lambda: self._render(int(index)))
+
+    def _render(self, index: int) -> Example:
         try:
-            mixture = self.synth.render(int(index))
+            mixture = self.synth.render(index)
         except ClipError as exc:
             raise DataError(f"{self.name} mixture {index}: {exc}", f"{self.name}/{index}") from exc
         example = mixture.to_example()

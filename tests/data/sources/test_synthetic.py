@@ -153,3 +153,12 @@ def test_label_holdout_splits_event_labels_not_backgrounds(corpus):
     texts_held = {e.text for i in range(10) for e in held.get(i, np.random.default_rng(0)).events}
     assert texts_train == {"beep"} and texts_held == {"thud"}
     assert len(train.synth.backgrounds) == len(held.synth.backgrounds) == 2
+
+
+def test_memo_returns_exactly_the_rendered_mixture(corpus):
+    plain, memo = make(corpus), make(corpus, memo_mb=64)
+    for i in (3, 5, 3, 5):
+        a, b = plain.get(i, np.random.default_rng(0)), memo.get(i, np.random.default_rng(1))
+        np.testing.assert_array_equal(a.audio, b.audio)
+        assert [(e.text, e.segments) for e in a.events] == [(e.text, e.segments) for e in b.events]
+    assert memo._memo.hits == 2 and memo._memo.misses == 2
