@@ -38,6 +38,9 @@ HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
     "model.pooling": {"name": "mean"},
     "data.holdout": None,
     "data.mixtures": 100000,
+    # issue 14's speed keys, at the values that reproduce the runs before them
+    "optim.fused": None,
+    "optim.foreach": None,
 }
 
 

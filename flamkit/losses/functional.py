@@ -115,16 +115,16 @@ def sed_loss(
     _check_events("sed_loss", text_ids, event_ids, event_masks, B=B, L=L)
     dtype = _compute_dtype(frames, texts, scale, bias)
     keep = unique_slots(text_ids)
-    n_unique = int(keep.sum())
-    if n_unique == 0:
-        # Nothing to classify; keep the graph so every rank runs the same backward.
-        return (frames.sum() + texts.sum() + scale.sum()).to(dtype) * 0.0
+    # A device count, not int(): reading it would make the host wait for the device. With no unique
+    # slot the masked sum is 0 and the clamped divisor 1: the loss is 0 with the graph kept, so
+    # every rank runs the same backward.
+    n_unique = keep.sum()
     z = frame_targets(text_ids, event_ids, event_masks).to(dtype) * 2.0 - 1.0  # [B, K, L]
     b = bias.detach() if detach_bias else bias
     cos = torch.einsum("bld,kd->bkl", frames.to(dtype), texts.to(dtype))
     logits = scale.to(dtype)[None, :, None] * cos + b.to(dtype)[None, :, None]
     per_pair = -F.logsigmoid(z * logits) * keep.to(dtype)[None, :, None]
-    return per_pair.sum() / (B * n_unique * L)
+    return per_pair.sum() / (n_unique.clamp_min(1) * (B * L))
 
 
 def prior_loss(bias: Tensor, text_ids: Tensor, event_ids: Tensor, event_masks: Tensor) -> Tensor:
@@ -138,11 +138,9 @@ def prior_loss(bias: Tensor, text_ids: Tensor, event_ids: Tensor, event_masks: T
         raise ValueError(f"prior_loss: bias must be [K={text_ids.shape[0]}], one per text slot like text_ids; got {tuple(bias.shape)}")
     B, _, L = event_masks.shape
     keep = unique_slots(text_ids)
-    n_unique = int(keep.sum())
+    n_unique = keep.sum()  # on the device (see sed_loss); 0 unique slots give a loss of 0
     dtype = _compute_dtype(bias)
-    if n_unique == 0:
-        return bias.sum().to(dtype) * 0.0
     zbar = frame_targets(text_ids, event_ids, event_masks).to(dtype).sum(dim=(0, 2)) / (B * L)  # [K]
     b = bias.to(dtype)
     per_text = -(zbar * F.logsigmoid(b) + (1.0 - zbar) * F.logsigmoid(-b))
-    return (per_text * keep.to(dtype)).sum() / n_unique
+    return (per_text * keep.to(dtype)).sum() / n_unique.clamp_min(1)
