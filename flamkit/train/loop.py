@@ -183,7 +183,15 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
 
     step_module: torch.nn.Module = objective
     if env.distributed:
-        step_module = DDP(objective, device_ids=[env.device.index] if env.device.type == "cuda" else None, find_unused_parameters=True)
+        step_module = DDP(
+            objective,
+            device_ids=[env.device.index] if env.device.type == "cuda" else None,
+            find_unused_parameters=find_unused_parameters(str(tcfg.get("find_unused_parameters", "true")), objective),
+            static_graph=bool(tcfg.get("static_graph", False)),
+        )
+    if tcfg.get("compile", False):
+        # The whole objective (encoders, heads, losses) in one compiled forward; DDP's hooks stay outside.
+        step_module = torch.compile(step_module, backend=str(tcfg.get("compile_backend", "inductor")))
 
     streams = build_streams(cfg, model, rank=env.rank, positions=positions, names=objective.streams)
     iterators = {name: iter(loader) for name, loader in streams.items()}
@@ -296,6 +304,37 @@ def _next_batches(iterators: dict[str, Any], positions: dict[str, int], counters
             log.warning("skipped %s item %s: %s", s.source, s.key, s.reason)
         out[name] = sb.data
     return out
+
+
+# Which stream each FlamModel submodule serves: a stream no active head reads leaves these unused.
+STREAM_ONLY_MODULES = {"global": ("clip_logit_scale",), "sed": ("scale_head", "bias_head")}
+
+
+def find_unused_parameters(choice: str, objective: Objective) -> bool:
+    """DDP's ``find_unused_parameters``: "true"/"false" as given, "auto" decided from the model.
+
+    Searching the autograd graph for unused parameters costs a traversal every step, so "auto" asks
+    for it only where some trainable parameter gets no gradient: a loss head with weight 0 that has
+    parameters of its own, or a stream no active head reads (FLAM-Global trains no per-text scale and
+    bias; a SED-only run no global logit scale). Frozen modules have no trainable parameters.
+    """
+    if choice in ("true", "false"):
+        return choice == "true"
+    if choice != "auto":
+        raise ValueError(f"train.find_unused_parameters must be true, false or auto; got {choice!r}")
+    for label, head in objective.heads.items():
+        if objective.weights[label] == 0.0 and any(p.requires_grad for p in head.parameters()):
+            return True
+    active = set(objective.streams)
+    for stream, names in STREAM_ONLY_MODULES.items():
+        if stream in active:
+            continue
+        for name in names:
+            part = getattr(objective.model, name, None)
+            params = [part] if isinstance(part, torch.nn.Parameter) else list(part.parameters()) if part is not None else []
+            if any(p.requires_grad for p in params):
+                return True
+    return False
 
 
 def _sync_free_guard(optimizer: torch.optim.Optimizer, scaler: Any, scheduler: Any) -> bool:
