@@ -19,6 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 NON_IDENTITY = (
     "run",
     "data.num_workers",
+    "data.pin_memory",  # how batches reach the device, not which batches
+    "data.prefetch_factor",
     "train.log_every",
     "train.val_every",
     "train.figures_every",
@@ -38,6 +40,13 @@ HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
     "model.pooling": {"name": "mean"},
     "data.holdout": None,
     "data.mixtures": 100000,
+    # issue 14's speed keys, at the values that reproduce the runs before them
+    "optim.fused": None,
+    "optim.foreach": None,
+    "train.compile": False,
+    "train.compile_backend": "inductor",
+    "train.find_unused_parameters": "true",
+    "train.static_graph": False,
 }
 
 

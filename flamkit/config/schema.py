@@ -50,6 +50,8 @@ class DataConfig:
     val: Dict[str, Component] = field(default_factory=dict)  # label -> source used for validation
     clip_seconds: float = 10.0
     num_workers: int = 0
+    pin_memory: bool = False  # page-locked batches: host-to-device copies overlap the step (GPU)
+    prefetch_factor: int = 2  # batches each worker keeps ready (with num_workers > 0)
     slots_per_clip: int = 5  # K = 5 B text slots (§3.3)
     on_slot_overflow: str = "grow"  # or "error"; never drop positives
     max_skip_ratio: float = 0.01  # a run stops when more than this fraction of items is unreadable
@@ -77,6 +79,11 @@ class TrainConfig:
     max_requeues: int = 3
     figures_every: int = 0  # 0: with validation
     num_figure_clips: int = 4
+    # Speed (issue 14, docs/performance.md); the defaults are the behaviour before these keys existed.
+    compile: bool = False  # torch.compile the objective (encoders, heads, losses)
+    compile_backend: str = "inductor"  # or aot_eager / eager (checks without a compiler toolchain)
+    find_unused_parameters: str = "true"  # DDP: true | false | auto (decided from the model's active heads)
+    static_graph: bool = False  # DDP static_graph: valid when every step uses the same parameters
 
 
 @dataclass

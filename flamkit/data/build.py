@@ -38,11 +38,12 @@ def stream_collate(name: str, cfg: DictConfig, frames: int) -> Callable[[list], 
     return collates[name]
 
 
-def _torch_loader(stream_args: dict[str, Any], num_workers: int) -> Any:
-    return make_loader(BatchStream(**stream_args), num_workers)
+def _torch_loader(stream_args: dict[str, Any], num_workers: int, pin_memory: bool = False, prefetch_factor: int = 2) -> Any:
+    return make_loader(BatchStream(**stream_args), num_workers, pin_memory=pin_memory, prefetch_factor=prefetch_factor)
 
 
-def _fairseq2_loader(stream_args: dict[str, Any], num_workers: int) -> Any:
+def _fairseq2_loader(stream_args: dict[str, Any], num_workers: int, pin_memory: bool = False, prefetch_factor: int = 2) -> Any:
+    del pin_memory, prefetch_factor  # the pipeline prefetches itself (fairseq2_backend)
     from flamkit.data.fairseq2_backend import make_fairseq2_loader  # optional dependency
 
     world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
@@ -51,7 +52,7 @@ def _fairseq2_loader(stream_args: dict[str, Any], num_workers: int) -> Any:
 
 # data.streams.<name>.loader -> how its batches are made: the native BatchStream on a torch
 # DataLoader (weighted mixtures, label balancing), or a fairseq2 DataPipeline (one source).
-STREAM_LOADERS: dict[str, Callable[[dict[str, Any], int], Any]] = {"torch": _torch_loader, "fairseq2": _fairseq2_loader}
+STREAM_LOADERS: dict[str, Callable[..., Any]] = {"torch": _torch_loader, "fairseq2": _fairseq2_loader}
 
 
 def build_source(node: Any, path: str, sample_rate: int, clip_seconds: float) -> DataSource:
@@ -96,7 +97,12 @@ def build_streams(
         kind = str(scfg.get("loader", "torch"))
         if kind not in STREAM_LOADERS:
             raise ValueError(f"data.streams.{name}.loader: {kind!r} is not one of {', '.join(STREAM_LOADERS)}")
-        loaders[name] = STREAM_LOADERS[kind](stream_args, int(cfg.data.num_workers))
+        loaders[name] = STREAM_LOADERS[kind](
+            stream_args,
+            int(cfg.data.num_workers),
+            pin_memory=bool(cfg.data.get("pin_memory", False)),
+            prefetch_factor=int(cfg.data.get("prefetch_factor", 2)),
+        )
     return loaders
 
 

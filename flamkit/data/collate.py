@@ -37,6 +37,15 @@ def _move(batch, device: torch.device | str, non_blocking: bool):
     return type(batch)(**moved)
 
 
+def _pin(batch):
+    """A copy of a batch dataclass with every tensor field in page-locked memory (other fields shared)."""
+    return type(batch)(**{f.name: _pinned(getattr(batch, f.name)) for f in fields(batch)})
+
+
+def _pinned(value):
+    return value.pin_memory() if isinstance(value, torch.Tensor) else value
+
+
 @dataclass
 class SedBatch:
     """A batch for the frame-wise losses (eqs. 4-5 and 10).
@@ -59,8 +68,31 @@ class SedBatch:
         """Number of unique (non-padding) descriptions."""
         return int((self.text_ids != PAD_ID).sum())
 
+    def real_slots(self) -> list[int]:
+        """Indices of the non-padding slots, computed once while ``text_ids`` is on the host.
+
+        :meth:`to` hands the list to the moved copy, so a training step on a GPU never reads
+        ``text_ids`` back from the device (a host sync) to learn which texts to encode.
+        """
+        cached = self.__dict__.get("_real_slots")
+        if cached is None:
+            cached = (self.text_ids != PAD_ID).nonzero().flatten().tolist()
+            self.__dict__["_real_slots"] = cached
+        return cached
+
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "SedBatch":
-        return _move(self, device, non_blocking)
+        slots = self.real_slots() if self.text_ids.device.type == "cpu" else self.__dict__.get("_real_slots")
+        moved = _move(self, device, non_blocking)
+        if slots is not None:
+            moved.__dict__["_real_slots"] = slots
+        return moved
+
+    def pin_memory(self) -> "SedBatch":
+        """Page-locked copy (DataLoader ``pin_memory=True``): host-to-device copies run asynchronously."""
+        slots = self.real_slots()
+        pinned = _pin(self)
+        pinned.__dict__["_real_slots"] = slots
+        return pinned
 
 
 @dataclass
@@ -74,6 +106,10 @@ class AudioTextBatch:
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "AudioTextBatch":
         return _move(self, device, non_blocking)
+
+    def pin_memory(self) -> "AudioTextBatch":
+        """Page-locked copy (DataLoader ``pin_memory=True``): host-to-device copies run asynchronously."""
+        return _pin(self)
 
 
 def stack_audio(examples: Sequence[Example]) -> torch.Tensor:
@@ -165,7 +201,9 @@ def collate_sed(
         for e, (tid, mask) in enumerate(clip.items()):
             event_ids[i, e] = tid
             event_masks[i, e] = torch.from_numpy(mask)
-    return SedBatch(audio=audio, texts=texts, text_ids=text_ids, event_ids=event_ids, event_masks=event_masks, keys=keys)
+    batch = SedBatch(audio=audio, texts=texts, text_ids=text_ids, event_ids=event_ids, event_masks=event_masks, keys=keys)
+    batch.__dict__["_real_slots"] = list(range(len(union)))  # known here, on the host (SedBatch.real_slots)
+    return batch
 
 
 def collate_audio_text(examples: Sequence[Example]) -> AudioTextBatch:

@@ -37,6 +37,11 @@ class StreamBatch:
     skipped: list[Skipped] = field(default_factory=list)
     drawn: int = 0
 
+    def pin_memory(self) -> "StreamBatch":
+        """What DataLoader(pin_memory=True) calls: the collated batch in page-locked memory."""
+        pin = getattr(self.data, "pin_memory", None)
+        return StreamBatch(self.index, pin() if callable(pin) else self.data, self.skipped, self.drawn)
+
 
 class BatchStream(IterableDataset):
     """An endless, deterministic stream of collated batches for one rank."""
@@ -108,12 +113,15 @@ def _worker_init(_: int) -> None:
     torch.set_num_threads(1)
 
 
-def make_loader(stream: BatchStream, num_workers: int = 0) -> DataLoader:
+def make_loader(stream: BatchStream, num_workers: int = 0, pin_memory: bool = False, prefetch_factor: int = 2) -> DataLoader:
+    """``pin_memory`` puts batches in page-locked memory (copied to a GPU asynchronously, only with CUDA);
+    each of ``num_workers`` keeps ``prefetch_factor`` batches ready, so the step never waits for data."""
     return DataLoader(
         stream,
         batch_size=None,
         num_workers=num_workers,
         worker_init_fn=_worker_init if num_workers > 0 else None,
         persistent_workers=num_workers > 0,
-        prefetch_factor=2 if num_workers > 0 else None,
+        prefetch_factor=prefetch_factor if num_workers > 0 else None,
+        pin_memory=pin_memory and torch.cuda.is_available(),
     )

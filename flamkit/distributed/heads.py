@@ -17,6 +17,7 @@ from torch import Tensor
 from flamkit.distributed.clip import distributed_clip_loss
 from flamkit.distributed.comm import gather_with_grad
 from flamkit.distributed.ring_sed import ring_prior_loss, ring_sed_loss
+from flamkit.losses.functional import float32_logits
 from flamkit.losses.heads import ClipHead, GlobalOutputs, LossHead, PriorHead, SedHead, SedOutputs, SigLipHead
 
 
@@ -57,5 +58,5 @@ def head_loss(head: LossHead, outputs: Any) -> Tensor:
     """The head's loss: its cross-rank form under torch.distributed when it has one, else ``head(outputs)``."""
     form = CROSS_RANK.get(type(head))
     if form is not None and is_distributed():
-        return form(head, outputs)
+        return float32_logits(form)(head, outputs)  # logits in float32 under bf16 autocast
     return head(outputs)

@@ -264,8 +264,8 @@ def ring_sed_loss(
     dtype = _compute_dtype(frames, texts, scale, bias)
     layout = _layout(B, L, d, int(dtype == torch.float64), text_ids, frames.device, group, "ring_sed_loss")
     n_unique = layout.n_unique
-    if n_unique == 0:
-        return (frames.sum() + texts.sum() + scale.sum()).to(dtype) * 0.0
+    if n_unique == 0:  # as sed_loss: zero gradients to every input it trains (the bias too unless detached)
+        return (frames.sum() + texts.sum() + scale.sum() + (0.0 if detach_bias else bias.sum())).to(dtype) * 0.0
     block = pack_block(texts, scale, bias.detach() if detach_bias else bias, text_ids, layout.slots, dtype)
     frames_c = frames.to(dtype)
     train_bias = not detach_bias

@@ -17,6 +17,8 @@ Conventions shared by :func:`sed_loss` and :func:`prior_loss`:
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -24,11 +26,32 @@ from torch import Tensor
 __all__ = ["clip_loss", "siglip_loss", "sed_loss", "prior_loss", "unique_slots", "frame_targets"]
 
 
+def float32_logits(fn):
+    """Run a loss with autocast off: under bf16 autocast a matmul would cast its float32 inputs back to
+    bf16, and the logits (scale x cosine, scale up to 100) would keep 8 bits of mantissa."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        # a tensor argument, or the first tensor field of an outputs dataclass (the cross-rank heads)
+        tensors = [a for a in args if isinstance(a, Tensor)] + [
+            v for a in args if hasattr(a, "__dataclass_fields__") for v in vars(a).values() if isinstance(v, Tensor)
+        ]
+        first = tensors[0] if tensors else None
+        kind = first.device.type if first is not None else "cpu"
+        if not torch.is_autocast_enabled(kind):
+            return fn(*args, **kwargs)
+        with torch.autocast(device_type=kind, enabled=False):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _compute_dtype(*tensors: Tensor) -> torch.dtype:
     """float64 stays float64 (for checks); half precisions are upcast to float32 for the reductions."""
     return torch.float64 if any(t.dtype == torch.float64 for t in tensors) else torch.float32
 
 
+@float32_logits
 def clip_loss(audio: Tensor, text: Tensor, logit_scale: Tensor | float) -> Tensor:
     """Symmetric InfoNCE over the B x B similarity matrix (eq. 1); pairs are on the diagonal."""
     if audio.shape != text.shape or audio.dim() != 2:
@@ -39,6 +62,7 @@ def clip_loss(audio: Tensor, text: Tensor, logit_scale: Tensor | float) -> Tenso
     return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
 
 
+@float32_logits
 def siglip_loss(audio: Tensor, text: Tensor, logit_scale: Tensor | float, logit_bias: Tensor | float) -> Tensor:
     """Sigmoid pair loss (eq. 2): the sum over all B x B pairs divided by B."""
     if audio.shape != text.shape or audio.dim() != 2:
@@ -84,6 +108,7 @@ def frame_targets(text_ids: Tensor, event_ids: Tensor, event_masks: Tensor) -> T
     return hits > 0
 
 
+@float32_logits
 def sed_loss(
     frames: Tensor,
     texts: Tensor,
@@ -115,18 +140,21 @@ def sed_loss(
     _check_events("sed_loss", text_ids, event_ids, event_masks, B=B, L=L)
     dtype = _compute_dtype(frames, texts, scale, bias)
     keep = unique_slots(text_ids)
-    n_unique = int(keep.sum())
-    if n_unique == 0:
-        # Nothing to classify; keep the graph so every rank runs the same backward.
-        return (frames.sum() + texts.sum() + scale.sum()).to(dtype) * 0.0
+    # A device count, not int(): reading it would make the host wait for the device. With no unique
+    # slot the masked sum is 0 and the clamped divisor 1: the loss is 0 with the graph kept, so
+    # every rank runs the same backward.
+    n_unique = keep.sum()
     z = frame_targets(text_ids, event_ids, event_masks).to(dtype) * 2.0 - 1.0  # [B, K, L]
     b = bias.detach() if detach_bias else bias
     cos = torch.einsum("bld,kd->bkl", frames.to(dtype), texts.to(dtype))
     logits = scale.to(dtype)[None, :, None] * cos + b.to(dtype)[None, :, None]
     per_pair = -F.logsigmoid(z * logits) * keep.to(dtype)[None, :, None]
-    return per_pair.sum() / (B * n_unique * L)
+    loss = per_pair.sum() / (n_unique.clamp_min(1) * (B * L))
+    # Nothing to classify: 0 with a graph through every input, so every rank runs the same backward.
+    return torch.where(n_unique > 0, loss, (frames.sum() + texts.sum() + scale.sum()).to(dtype) * 0.0)
 
 
+@float32_logits
 def prior_loss(bias: Tensor, text_ids: Tensor, event_ids: Tensor, event_masks: Tensor) -> Tensor:
     """Binary cross-entropy of sigmoid(bias_k) against zbar_k, the batch's positive fraction (eq. 10).
 
@@ -138,11 +166,10 @@ def prior_loss(bias: Tensor, text_ids: Tensor, event_ids: Tensor, event_masks: T
         raise ValueError(f"prior_loss: bias must be [K={text_ids.shape[0]}], one per text slot like text_ids; got {tuple(bias.shape)}")
     B, _, L = event_masks.shape
     keep = unique_slots(text_ids)
-    n_unique = int(keep.sum())
+    n_unique = keep.sum()  # on the device (see sed_loss); 0 unique slots give a loss of 0
     dtype = _compute_dtype(bias)
-    if n_unique == 0:
-        return bias.sum().to(dtype) * 0.0
     zbar = frame_targets(text_ids, event_ids, event_masks).to(dtype).sum(dim=(0, 2)) / (B * L)  # [K]
     b = bias.to(dtype)
     per_text = -(zbar * F.logsigmoid(b) + (1.0 - zbar) * F.logsigmoid(-b))
-    return (per_text * keep.to(dtype)).sum() / n_unique
+    loss = (per_text * keep.to(dtype)).sum() / n_unique.clamp_min(1)
+    return torch.where(n_unique > 0, loss, bias.sum().to(dtype) * 0.0)

@@ -69,6 +69,15 @@ def all_true(flag: bool, env: DistEnv) -> bool:
     return int(t.item()) == 0
 
 
+def all_true_tensor(flag: torch.Tensor, env: DistEnv) -> torch.Tensor:
+    """``flag`` (a bool device tensor) AND-ed over ranks, without the host reading it (an async collective)."""
+    if not env.distributed:
+        return flag
+    t = flag.to(torch.int32)
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return t.bool()
+
+
 def any_true(flag: bool, env: DistEnv) -> bool:
     """True on every rank iff ``flag`` is True on at least one rank."""
     if not env.distributed:

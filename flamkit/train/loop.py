@@ -29,6 +29,7 @@ from flamkit.registry import LOSSES, OPTIMIZERS, SCHEDULES
 import flamkit.train.optim  # noqa: F401  (registers the optimizers and schedules this module builds)
 from flamkit.train import checkpoint as ckpt
 from flamkit.train import distenv
+from flamkit.train.metrics_window import StepMetrics, WindowReading
 from flamkit.train.rundir import run_folder, write_run_info
 from flamkit.train.signals import REQUEUE_EXIT, StopFlag
 from flamkit.train.step import Objective, to_device
@@ -145,13 +146,14 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
         SCHEDULES, cfg.sched, Slot("sched", SCHEDULES, SCHED_INJECTED), optimizer=optimizer, max_steps=int(tcfg.max_steps)
     )
     autocast, scaler = _precision_context(tcfg.precision, env.device)
+    sync_free = _sync_free_guard(optimizer, scaler, scheduler)
     counters = Counters()
     positions = {s: 0 for s in objective.streams}
     step = 0
     best = math.inf
 
     # Resume: the newest valid checkpoint of this run folder (a corrupt newest one falls back).
-    resume_from, restore_rng = None, None
+    resume_from, restore_rng, window_state = None, None, None
     if tcfg.resume == "auto":
         resume_from = ckpt.newest_valid(ckpt_dir)
     elif tcfg.resume not in ("never", "", None):
@@ -171,6 +173,7 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
             objective.heads[label].load_state_dict(head_state)
         step, positions, best = int(st["step"]), dict(st["positions"]), float(st.get("best", math.inf))
         counters.load_state_dict(st["counters"])
+        window_state = st.get("window")
         rng = st["rng"]
         restore_rng = rng[env.rank] if env.rank < len(rng) else rng[0]
         if env.is_main:
@@ -180,7 +183,15 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
 
     step_module: torch.nn.Module = objective
     if env.distributed:
-        step_module = DDP(objective, device_ids=[env.device.index] if env.device.type == "cuda" else None, find_unused_parameters=True)
+        step_module = DDP(
+            objective,
+            device_ids=[env.device.index] if env.device.type == "cuda" else None,
+            find_unused_parameters=find_unused_parameters(str(tcfg.get("find_unused_parameters", "true")), objective),
+            static_graph=bool(tcfg.get("static_graph", False)),
+        )
+    if tcfg.get("compile", False):
+        # The whole objective (encoders, heads, losses) in one compiled forward; DDP's hooks stay outside.
+        step_module = torch.compile(step_module, backend=str(tcfg.get("compile_backend", "inductor")))
 
     streams = build_streams(cfg, model, rank=env.rank, positions=positions, names=objective.streams)
     iterators = {name: iter(loader) for name, loader in streams.items()}
@@ -190,7 +201,11 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
     validator = Validator(cfg, model, env) if (cfg.data.get("val") or cfg.get("eval")) else None
     stop = StopFlag().install()
     progress = _progress(env, step, int(tcfg.max_steps))
-    window = {"t0": time.perf_counter(), "samples": 0, "seconds_audio": 0.0, "terms": {}}
+    window = {"t0": time.perf_counter(), "samples": 0, "seconds_audio": 0.0}
+    step_metrics = StepMetrics(env.device, counters.nonfinite_in_row)
+    if window_state is not None:
+        step_metrics.load_state_dict(window_state)
+    log_every = int(tcfg.log_every)
     exit_code = 0
     last_metrics: dict[str, float] = {}
 
@@ -207,6 +222,7 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
             "positions": dict(positions),
             "rng": rngs,
             "counters": counters.state_dict(),
+            "window": step_metrics.state_dict(),
             "best": best,
             "world_size": env.world_size,
         }
@@ -222,35 +238,36 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
         _set_rng_state(restore_rng, env.device)
     try:
         while step < int(tcfg.max_steps):
-            if distenv.any_true(stop.raised, env):
+            # Under torch.distributed the ranks agree on a stop with a collective; in sync-free mode that
+            # waits on the device, so it is taken at logging steps only (single process: every step).
+            check_stop = not (sync_free and env.distributed) or step % log_every == 0
+            if check_stop and distenv.any_true(stop.raised, env):
                 save()
                 exit_code = REQUEUE_EXIT
                 if env.is_main:
                     log.warning("stop signal received: checkpointed at step %d, exiting for requeue", step)
                 break
-            terms, finite = _train_step(
-                step_module, objective, iterators, positions, optimizer, scaler, autocast, env, tcfg, counters, window
+            finite = _train_step(
+                step_module, objective, iterators, positions, optimizer, scaler, autocast, env, tcfg, counters, window,
+                step_metrics, sync_free,
             )
-            if finite:
+            if finite is not False:  # sync-free: every step; a skipped one is rewound when the window is read
                 scheduler.step()
             step += 1
             _check_skips(counters, cfg, env)
-            if finite:
-                counters.nonfinite_in_row = 0
-            else:
-                counters.nonfinite_steps += 1
-                counters.nonfinite_in_row += 1
-                if counters.nonfinite_in_row > int(tcfg.max_nonfinite_in_row):
-                    save()
-                    raise TrainingStopped(
-                        f"{counters.nonfinite_in_row} non-finite losses in a row at step {step} "
-                        f"(train.max_nonfinite_in_row={tcfg.max_nonfinite_in_row}); checkpoint saved in {ckpt_dir}. "
-                        "Lower optim.lr, check the data, or try train.precision=fp32."
-                    )
+            if finite is not None:  # host guard: today's per-step bookkeeping
+                _count_nonfinite(counters, 0 if finite else 1, counters.nonfinite_in_row + 1 if not finite else 0)
+                _stop_if_nonfinite_run(counters.nonfinite_in_row, step, tcfg, save, ckpt_dir)
             if env.is_main:
                 progress.update(1)
-                if step % int(tcfg.log_every) == 0 or step == int(tcfg.max_steps):
-                    last_metrics = _log_train(tb, objective, optimizer, counters, window, terms, step, env, progress)
+            if step % log_every == 0 or step == int(tcfg.max_steps):
+                reading = step_metrics.read()  # the one device-to-host transfer of the interval
+                if finite is None:
+                    _count_nonfinite(counters, reading.nonfinite, reading.in_row)
+                    _rewind_schedule(scheduler, reading.nonfinite)
+                    _stop_if_nonfinite_run(reading.max_in_row, step, tcfg, save, ckpt_dir)
+                if env.is_main:
+                    last_metrics = _log_train(tb, objective, optimizer, counters, window, reading, step, env, progress)
             if validator is not None and (step % int(tcfg.val_every) == 0 or step == int(tcfg.max_steps)):
                 # Rank 0 validates; every rank needs the result to take the same checkpoint branch.
                 metrics = _broadcast_object(validator.run(step, tb), env)
@@ -289,42 +306,124 @@ def _next_batches(iterators: dict[str, Any], positions: dict[str, int], counters
     return out
 
 
-def _train_step(step_module, objective, iterators, positions, optimizer, scaler, autocast, env, tcfg, counters, window):
-    """One optimizer step over ``grad_accum`` micro-batches; returns (loss terms, finite on all ranks)."""
+# Which stream each FlamModel submodule serves: a stream no active head reads leaves these unused.
+STREAM_ONLY_MODULES = {"global": ("clip_logit_scale",), "sed": ("scale_head", "bias_head")}
+
+
+def find_unused_parameters(choice: str, objective: Objective) -> bool:
+    """DDP's ``find_unused_parameters``: "true"/"false" as given, "auto" decided from the model.
+
+    Searching the autograd graph for unused parameters costs a traversal every step, so "auto" asks
+    for it only where some trainable parameter gets no gradient: a loss head with weight 0 that has
+    parameters of its own, or a stream no active head reads (FLAM-Global trains no per-text scale and
+    bias; a SED-only run no global logit scale). Frozen modules have no trainable parameters.
+    """
+    if choice in ("true", "false"):
+        return choice == "true"
+    if choice != "auto":
+        raise ValueError(f"train.find_unused_parameters must be true, false or auto; got {choice!r}")
+    for label, head in objective.heads.items():
+        if objective.weights[label] == 0.0 and any(p.requires_grad for p in head.parameters()):
+            return True
+    active = set(objective.streams)
+    for stream, names in STREAM_ONLY_MODULES.items():
+        if stream in active:
+            continue
+        for name in names:
+            part = getattr(objective.model, name, None)
+            params = [part] if isinstance(part, torch.nn.Parameter) else list(part.parameters()) if part is not None else []
+            if any(p.requires_grad for p in params):
+                return True
+    return False
+
+
+def _sync_free_guard(optimizer: torch.optim.Optimizer, scaler: Any, scheduler: Any) -> bool:
+    """Whether the non-finite guard can skip a step on the device, without the host reading the loss.
+
+    It can when the optimizer skips its own update on a device flag (fused Adam/AdamW take
+    ``found_inf``, as torch.amp uses it: parameters, moments and step count stay as they were) and the
+    schedule is a closed form of its step count (``LambdaLR``), so that the loop can advance it every
+    step and rewind it by the skipped steps when it reads the window. fp16's GradScaler keeps the host
+    guard (it adjusts its scale from the same flag). Otherwise the guard reads one fused flag per step.
+    """
+    from torch.optim.lr_scheduler import LambdaLR
+
+    return scaler is None and bool(getattr(optimizer, "_step_supports_amp_scaling", False)) and isinstance(scheduler, LambdaLR)
+
+
+def _train_step(step_module, objective, iterators, positions, optimizer, scaler, autocast, env, tcfg, counters, window, metrics, sync_free):
+    """One optimizer step over ``grad_accum`` micro-batches.
+
+    Loss terms, finiteness, gradient norm and head statistics go to ``metrics`` on the device. Returns
+    None in sync-free mode (the step is skipped on the device when non-finite on any rank), else
+    whether the step was finite on all ranks: the host guard's one read per step.
+    """
     optimizer.zero_grad(set_to_none=True)
     accum = int(tcfg.grad_accum)
-    terms_sum: dict[str, float] = {}
-    local_finite = True
+    terms_sum: dict[str, torch.Tensor] = {}
+    finite = torch.ones((), dtype=torch.bool, device=env.device)
+    non_blocking = env.device.type == "cuda"  # async copies from pinned batches (data.pin_memory)
     for micro in range(accum):
-        batches = {k: to_device(v, env.device) for k, v in _next_batches(iterators, positions, counters).items()}
+        batches = {k: to_device(v, env.device, non_blocking) for k, v in _next_batches(iterators, positions, counters).items()}
         sync = nullcontext() if (micro == accum - 1 or not isinstance(step_module, DDP)) else step_module.no_sync()
         with sync:
             with autocast:
                 total, terms, outputs = step_module(batches)
-            _record_head_stats(outputs, window)
+            metrics.record_heads(outputs)
             loss = total / accum
-            local_finite &= bool(torch.isfinite(loss.detach()).item())
+            finite = finite & torch.isfinite(loss.detach())
             (scaler.scale(loss) if scaler is not None else loss).backward()
         for k, v in terms.items():
-            terms_sum[k] = terms_sum.get(k, 0.0) + float(v.detach()) / accum
+            v = v.detach().float() / accum
+            terms_sum[k] = terms_sum[k] + v if k in terms_sum else v
         for name, b in batches.items():
             window["samples"] += int(b.audio.shape[0])
             window["seconds_audio"] += float(b.audio.shape[0] * b.audio.shape[1]) / objective.model.sample_rate
-    finite = distenv.all_true(local_finite, env)
-    if not finite:
+    finite = distenv.all_true_tensor(finite, env)
+    metrics.record_step(terms_sum, finite)
+    if not sync_free and not bool(finite):  # the host guard's read
         optimizer.zero_grad(set_to_none=True)
-        return terms_sum, False
+        return False
     if scaler is not None:
         scaler.unscale_(optimizer)
     params = [p for p in objective.parameters() if p.grad is not None]
     grad_norm = torch.nn.utils.clip_grad_norm_(params, float(tcfg.grad_clip) if tcfg.grad_clip > 0 else float("inf"))
-    window["grad_norm"] = float(grad_norm)
+    metrics.record_grad_norm(grad_norm, finite)
     if scaler is not None:
         scaler.step(optimizer)
         scaler.update()
-    else:
+        return True
+    if not sync_free:
         optimizer.step()
-    return terms_sum, True
+        return True
+    optimizer.found_inf = (~finite).float()  # read by the fused kernel: a no-op update when set
+    try:
+        optimizer.step()
+    finally:
+        del optimizer.found_inf
+    return None
+
+
+def _count_nonfinite(counters: Counters, skipped: int, in_row: int) -> None:
+    counters.nonfinite_steps += skipped
+    counters.nonfinite_in_row = in_row
+
+
+def _stop_if_nonfinite_run(in_row: int, step: int, tcfg: DictConfig, save: Any, ckpt_dir: Path) -> None:
+    if in_row > int(tcfg.max_nonfinite_in_row):
+        save()
+        raise TrainingStopped(
+            f"{in_row} non-finite losses in a row by step {step} "
+            f"(train.max_nonfinite_in_row={tcfg.max_nonfinite_in_row}); checkpoint saved in {ckpt_dir}. "
+            "Lower optim.lr, check the data, or try train.precision=fp32."
+        )
+
+
+def _rewind_schedule(scheduler: Any, skipped: int) -> None:
+    """Take back the schedule steps of skipped optimizer steps (exact for a closed-form ``LambdaLR``)."""
+    if skipped:
+        scheduler.last_epoch -= skipped + 1
+        scheduler.step()
 
 
 def _check_skips(counters: Counters, cfg: DictConfig, env: distenv.DistEnv) -> None:
@@ -337,16 +436,17 @@ def _check_skips(counters: Counters, cfg: DictConfig, env: distenv.DistEnv) -> N
         )
 
 
-def _log_train(tb, objective, optimizer, counters, window, terms, step, env, progress) -> dict[str, float]:
+def _log_train(tb, objective, optimizer, counters, window, reading: WindowReading, step, env, progress) -> dict[str, float]:
     now = time.perf_counter()
     dt = max(1e-9, now - window["t0"])
+    terms = reading.terms
     scalars = {f"loss/{k}": v for k, v in terms.items()}
     total = sum(objective.weights[k] * v for k, v in terms.items())
     scalars.update(
         {
             "train/loss": total,
             "train/lr": optimizer.param_groups[0]["lr"],
-            "train/grad_norm": window.get("grad_norm", float("nan")),
+            "train/grad_norm": reading.grad_norm,
             "throughput/samples_per_s": window["samples"] / dt * env.world_size,
             "throughput/audio_hours_per_s": window["seconds_audio"] / 3600.0 / dt * env.world_size,
             "data/skipped": counters.skipped,
@@ -356,26 +456,11 @@ def _log_train(tb, objective, optimizer, counters, window, terms, step, env, pro
         }
     )
     scalars.update(_memory())
-    scalars.update(window.pop("heads", {}))
+    scalars.update(reading.heads or {})
     tb.scalars(scalars, step)
     progress.set_postfix(loss=f"{total:.4f}", lr=f"{scalars['train/lr']:.2e}")
     window.update({"t0": now, "samples": 0, "seconds_audio": 0.0})
     return {"train/loss": total}
-
-
-def _record_head_stats(outputs: dict[str, Any], window: dict[str, Any]) -> None:
-    """alpha(y) and beta(y) statistics over the real (non-padding) texts of the SED batch."""
-    sed = outputs.get("sed")
-    if sed is None:
-        return
-    real = sed.text_ids != -1
-    if not bool(real.any()):
-        return
-    stats = {}
-    for name, values in (("alpha", sed.scale), ("beta", sed.bias)):
-        v = values.detach().float()[real]
-        stats.update({f"heads/{name}_mean": float(v.mean()), f"heads/{name}_min": float(v.min()), f"heads/{name}_max": float(v.max())})
-    window["heads"] = stats
 
 
 def _memory() -> dict[str, float]:

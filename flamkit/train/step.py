@@ -25,8 +25,11 @@ def global_outputs(model: FlamModel, batch: Any) -> GlobalOutputs:
 def sed_outputs(model: FlamModel, batch: Any) -> SedOutputs:
     """Frames of every clip; text heads only for real slots (padding slots are masked out by the loss)."""
     frames = model.encode_audio(batch.audio).frames
-    real = (batch.text_ids != -1).nonzero().flatten()
-    t = model.encode_text([batch.texts[i] for i in real.tolist()]) if len(real) else None
+    # The real slots are known on the host (SedBatch.real_slots, kept from before the batch moved):
+    # asking the device tensor would make the host wait for the queue.
+    slots = batch.real_slots() if hasattr(batch, "real_slots") else (batch.text_ids != -1).nonzero().flatten().tolist()
+    real = torch.tensor(slots, dtype=torch.long).to(frames.device, non_blocking=True)
+    t = model.encode_text([batch.texts[i] for i in slots]) if slots else None
     K = len(batch.texts)
     emb = frames.new_zeros(K, frames.shape[-1])
     scale, bias = frames.new_ones(K), frames.new_zeros(K)
@@ -73,5 +76,6 @@ class Objective(nn.Module):
         return total, terms, outputs
 
 
-def to_device(batch: Any, device: torch.device) -> Any:
-    return batch.to(device) if hasattr(batch, "to") else batch
+def to_device(batch: Any, device: torch.device, non_blocking: bool = False) -> Any:
+    """``non_blocking`` copies overlap with the device's queue when the batch is in pinned memory (data.pin_memory)."""
+    return batch.to(device, non_blocking=non_blocking) if hasattr(batch, "to") else batch

@@ -19,6 +19,7 @@ from flamkit.models.pooling import TokenFeatures
 from flamkit.registry import TEXT_ENCODERS
 
 Pooling = Literal["cls", "mean", "pooler"]
+Padding = Literal["longest", "max_length"]
 
 
 def bundled_minilm_path() -> Path:
@@ -57,24 +58,31 @@ class HFTextEncoder(nn.Module):
         config: Optional[dict[str, Any]] = None,
         pooling: Pooling = "pooler",
         max_tokens: int = 77,
+        padding: Padding = "longest",
+        attn_implementation: Optional[str] = None,
     ) -> None:
         super().__init__()
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         tok_path = tokenizer_path or pretrained_path or str(bundled_minilm_path())
         self.tokenizer = AutoTokenizer.from_pretrained(tok_path, local_files_only=True)
+        if padding not in ("longest", "max_length"):
+            raise ValueError(f"model.text.padding must be 'longest' or 'max_length', got {padding!r}")
+        # None: transformers' choice (SDPA where the architecture supports it); "eager", "sdpa", ...
+        attn = {"attn_implementation": attn_implementation} if attn_implementation else {}
         if pretrained_path:
-            self.model = AutoModel.from_pretrained(pretrained_path, local_files_only=True)
+            self.model = AutoModel.from_pretrained(pretrained_path, local_files_only=True, **attn)
         else:
             overrides = dict(config or {})
             overrides.setdefault("vocab_size", len(self.tokenizer))
             overrides.setdefault("pad_token_id", self.tokenizer.pad_token_id)
             hf_config = AutoConfig.for_model(arch, **overrides)
-            self.model = AutoModel.from_config(hf_config)
+            self.model = AutoModel.from_config(hf_config, **attn)
         if getattr(self.model, "pooler", None) is None and pooling == "pooler":
             pooling = "cls"
         self.pooling = pooling
         self.max_tokens = max_tokens
+        self.padding = padding
         self.out_dim = int(self.model.config.hidden_size)
 
     @property
@@ -82,14 +90,27 @@ class HFTextEncoder(nn.Module):
         return next(self.parameters()).device
 
     def tokenize(self, texts: list[str]) -> dict[str, Tensor]:
+        """Token ids and mask, padded to the longest text of the batch (or to ``max_tokens``, LAION-CLAP's way)."""
         return self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+            list(texts), padding=self.padding, truncation=True, max_length=self.max_tokens, return_tensors="pt"
         )
 
+    def _run(self, tokens: dict[str, Tensor]) -> Any:
+        """The transformer on host-tokenised inputs, moved to the device without a host read-back.
+
+        Given a [B, S] mask, transformers' SDPA path asks ``torch.all(mask == 1)`` of the device
+        tensor (a host sync per text batch). The mask is made on the host, so it is handed over as
+        [B, 1, S], which transformers expands without asking; the attention is the same.
+        """
+        moved = {k: v.to(self.device, non_blocking=True) for k, v in tokens.items()}
+        mask = moved["attention_mask"]
+        if not getattr(self.model.config, "is_decoder", False):
+            moved["attention_mask"] = mask[:, None, :]
+        return self.model(**moved), mask
+
     def forward(self, texts: list[str]) -> Tensor:
-        tokens = {k: v.to(self.device) for k, v in self.tokenize(texts).items()}
-        out = self.model(**tokens)
-        return _pool(out.last_hidden_state, tokens["attention_mask"], getattr(out, "pooler_output", None), self.pooling)
+        out, mask = self._run(dict(self.tokenize(texts)))
+        return _pool(out.last_hidden_state, mask, getattr(out, "pooler_output", None), self.pooling)
 
     def encode_tokens(self, texts: list[str]) -> TokenFeatures:
         """Every token's last hidden state, which of them are words, and the usual pooled features.
@@ -98,15 +119,14 @@ class HFTextEncoder(nn.Module):
         The mask leaves out padding and the tokenizer's special tokens ([CLS], [SEP], <s>, </s>).
         """
         enc = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt",
+            list(texts), padding=self.padding, truncation=True, max_length=self.max_tokens, return_tensors="pt",
             return_special_tokens_mask=True,
         )
         special = enc.pop("special_tokens_mask").to(self.device).bool()
-        tokens = {k: v.to(self.device) for k, v in enc.items()}
-        out = self.model(**tokens)
+        out, mask = self._run(dict(enc))
         hidden = out.last_hidden_state
-        pooled = _pool(hidden, tokens["attention_mask"], getattr(out, "pooler_output", None), self.pooling)
-        return TokenFeatures(tokens=hidden, mask=tokens["attention_mask"].bool() & ~special, pooled=pooled)
+        pooled = _pool(hidden, mask, getattr(out, "pooler_output", None), self.pooling)
+        return TokenFeatures(tokens=hidden, mask=mask.bool() & ~special, pooled=pooled)
 
 
 @TEXT_ENCODERS.register("minilm")
