@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 from flamkit.data.augment.caption import CaptionAugment
 from flamkit.data.augment.sr_degrade import SampleRateDegrade
@@ -26,7 +25,6 @@ from flamkit.data.sources.audio_text import AudioTextSource
 
 pytestmark = pytest.mark.corpus
 
-CONF = Path(__file__).resolve().parents[2] / "flamkit" / "conf" / "data" / "debian_sfx.yaml"
 
 
 def corpus_dir() -> Path:
@@ -82,20 +80,27 @@ def test_audio_text_events_label_balanced_stream(corpus):
 
 
 def test_data_group_config_builds(corpus, monkeypatch):
-    monkeypatch.setenv("FLAMKIT_DEBIAN_SFX", str(corpus))
-    cfg = OmegaConf.load(CONF)
+    """The data group as an experiment composes it (its sources share data.holdout and data.mixtures)."""
+    from flamkit.config.compose import compose
     from flamkit.data.build import build_source
 
+    monkeypatch.setenv("FLAMKIT_DEBIAN_SFX", str(corpus))
+    cfg = compose("debian_sfx").data
+    assert cfg.mixtures == 3000 and cfg.holdout.fraction == 0.15
     built = {}
     for stream, scfg in cfg.streams.items():
         for label, node in scfg.sources.items():
             built[f"{stream}.{label}"] = build_source(node, f"data.streams.{stream}.sources.{label}", 16000, 10.0)
     for label, node in cfg.val.items():
         built[f"val.{label}"] = build_source(node, f"data.val.{label}", 16000, 10.0)
-    assert built
+    assert set(built) == {"global.sfx", "sed.mix", "val.holdout"}
     for name, src in built.items():
         ex = src.get(0, np.random.default_rng(0))
         assert ex.audio.shape == (160000,) and ex.sample_rate == 16000, name
+    # the training streams and the validation set share no event label
+    train_labels = set(built["global.sfx"].labels())
+    val_labels = {e.text for i in range(20) for e in built["val.holdout"].get(i, np.random.default_rng(0)).events}
+    assert val_labels and not (val_labels & train_labels)
 
 
 def test_synthetic_mixtures_keep_train_and_dev_apart(corpus):
