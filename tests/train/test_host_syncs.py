@@ -11,14 +11,10 @@ import torch
 from flamkit.config.compose import compose
 from flamkit.train import loop
 from tests.train.host_syncs import READS, count_host_reads
+from tests.train.tiny import TINY_RUN
 
 TINY = [
-    "data.streams.global.batch_size=2",
-    "data.streams.sed.batch_size=2",
-    "train.val_every=100",
-    "train.ckpt_every=100",
-    "data.val_clips=3",
-    "budget.warmup_steps=2",
+    *TINY_RUN,
     "train.max_steps=6",
     "train.log_every=3",
     "train.grad_accum=2",  # the accumulated terms must not sync either

@@ -7,16 +7,12 @@ from safetensors.torch import load_file
 from flamkit.config.compose import compose
 from flamkit.losses.heads import PriorHead
 from flamkit.train import loop
+from tests.train.tiny import TINY_RUN
 
 ORIGINAL_PRIOR = PriorHead.forward
 
 TINY = [
-    "data.streams.global.batch_size=2",
-    "data.streams.sed.batch_size=2",
-    "train.val_every=100",
-    "train.ckpt_every=100",
-    "data.val_clips=3",
-    "budget.warmup_steps=2",
+    *TINY_RUN,
     "optim.fused=true",
 ]
 

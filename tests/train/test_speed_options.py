@@ -12,14 +12,10 @@ import torch
 from flamkit.config.compose import compose
 from flamkit.train import loop
 from flamkit.train.step import Objective
+from tests.train.tiny import TINY_RUN
 
 TINY = [
-    "data.streams.global.batch_size=2",
-    "data.streams.sed.batch_size=2",
-    "train.val_every=100",
-    "train.ckpt_every=100",
-    "data.val_clips=3",
-    "budget.warmup_steps=2",
+    *TINY_RUN,
     "train.max_steps=4",
     "train.log_every=4",
 ]
