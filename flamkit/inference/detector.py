@@ -30,7 +30,7 @@ from flamkit.checkpoints import CheckpointChoice
 from flamkit.data import audio_io
 from flamkit.inference.events import DetectedEvent, events_from_probabilities
 from flamkit.inference.inputs import Source, is_path, to_mono
-from flamkit.inference.loading import load_checkpoint_model
+from flamkit.inference.loading import disable_feature_memo, load_checkpoint_model
 from flamkit.inference.windows import OverlapAverager, WindowPlan, array_blocks
 from flamkit.models.flam import FlamModel, TextEmbeddings
 from flamkit.scoring import SCORE_MODES, frame_scores, median_filter
@@ -430,6 +430,7 @@ def load(
     """
     dev = torch.device(device) if device is not None else _default_device()
     loaded = load_checkpoint_model(checkpoint, dev)
+    disable_feature_memo(loaded.model)
     yaml = (loaded.checkpoint / "model.yaml").read_text()
     det = Detector(loaded.model, dev, overlap, batch_size, yaml, loaded.checkpoint)
     det.checkpoint_choice = loaded.choice

@@ -62,6 +62,18 @@ def load_checkpoint_model(run_or_checkpoint: str | Path, device: str | torch.dev
     return LoadedModel(model, folder, checkpoint_step(folder), run_dir, choice)
 
 
+def disable_feature_memo(model: torch.nn.Module) -> None:
+    """Turn off per-clip memoising of frozen encoder features (``cache_gb``, e.g. the aisfx trunk).
+
+    Training and evaluation revisit the same clips, so the memo saves work there; detection and
+    indexing see each window of a user's recordings once, where a memo would only grow memory (and
+    write features under the training machine's ``cache_dir``).
+    """
+    for module in model.modules():
+        if hasattr(module, "cache_gb"):
+            module.cache_gb = 0.0
+
+
 def load_model(run_or_checkpoint: str | Path, device: str | torch.device = "cpu") -> FlamModel:
     """The model of a run or checkpoint, on ``device``, in eval mode (see :func:`load_checkpoint_model`)."""
     return load_checkpoint_model(run_or_checkpoint, device).model

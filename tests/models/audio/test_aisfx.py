@@ -255,3 +255,16 @@ def test_frozen_bf16_trunk_is_close_to_fp32_and_keyed_apart():
     feature_cache._SHARED = None
     with pytest.raises(ValueError, match="frozen_precision"):
         AisfxEncoder(pretrained=False, frozen_precision="fp16")
+
+
+def test_inference_turns_the_memo_off():
+    """Detection sees each window once: flamkit.load's models never memoise (flamkit.inference.loading)."""
+    from flamkit.inference.loading import disable_feature_memo
+    from flamkit.models.audio import feature_cache
+
+    model = _model(["text_encoder", "audio_encoder.trunk"], cache_gb=1.0).eval()
+    disable_feature_memo(model)
+    feature_cache._SHARED = None
+    with torch.no_grad():
+        model.audio_encoder(torch.randn(1, SAMPLE_RATE * 10) * 0.1)
+    assert model.audio_encoder.cache_gb == 0.0 and feature_cache._SHARED is None
