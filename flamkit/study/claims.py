@@ -16,6 +16,7 @@ from flamkit.study.spec import Claim
 
 METRIC_NAMES = {
     "psds1": "PSDS1",
+    "psds1_class_mean": "PSDS1 class mean",
     "mpauc": "MPAUC",
     "auroc": "AUROC (segments)",
     "present_auroc": "frame AUROC",

@@ -193,6 +193,9 @@ class SedTask:
         if self.do_psds:
             p = psds(scores, gt, durs, engine=self.engine)
             scalars["psds1"] = p.psds
+            # PSDS1 subtracts alpha_ST = 1 times the spread of TPR over classes, so it is 0 whenever
+            # classes differ a lot; the class mean (= PSDS with alpha_ST = 0) shows what is detected.
+            scalars["psds1_class_mean"] = float(np.mean(list(p.per_class.values()))) if p.per_class else 0.0
             details["psds1"] = {"value": p.psds, "per_class": p.per_class, "excluded_classes": p.excluded_classes, "engine": p.engine}
         if self.do_mpauc:
             m = mpauc(scores, gt, durs, engine=self.engine)

@@ -43,6 +43,18 @@ def test_psds_native_equals_sed_scores_eval(kw, params):
 
 
 @pytest.mark.parametrize("kw", SETS)
+def test_psds_class_mean_is_psds_without_spread_penalty(kw):
+    """The sed task's psds1_class_mean (mean of per-class PSDS) equals PSDS with alpha_ST = 0."""
+    fs, gt, durations, _ = random_set(**kw)
+    per_class = psds(fs, gt, durations, engine="native").per_class
+    ref, _, _, _ = intersection_based.psds(
+        *direct(fs, gt, durations), dtc_threshold=0.7, gtc_threshold=0.7, alpha_st=0.0, alpha_ct=0.0,
+        cttc_threshold=None, max_efpr=100.0,
+    )
+    assert np.mean(list(per_class.values())) == pytest.approx(ref, abs=1e-12)
+
+
+@pytest.mark.parametrize("kw", SETS)
 @pytest.mark.parametrize("seg, max_fpr", [(None, None), (1.0, 0.1), (0.7, None), (1.0, None)])
 def test_segment_auroc_native_equals_sed_scores_eval(kw, seg, max_fpr):
     fs, gt, durations, _ = random_set(**kw)
