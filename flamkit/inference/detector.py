@@ -148,7 +148,14 @@ class Detector:
         self.checkpoint_choice: CheckpointChoice | None = None  # set by load(): which checkpoint a path meant
         self._identity: str | None = None
         self._text_cache: dict[str, tuple[torch.Tensor, float, float]] = {}
-        WindowPlan.for_model(self.sample_rate, self.clip_seconds, self.frames, overlap)  # fail early on a bad overlap
+        plan = WindowPlan.for_model(self.sample_rate, self.clip_seconds, self.frames, overlap)  # fail early on a bad overlap
+        actual = 1.0 - plan.hop_frames / plan.frames
+        if abs(actual - self.overlap) > 1.0 / plan.frames:
+            warnings.warn(
+                f"windows overlap by {actual:.0%}, not the {self.overlap:.0%} asked for: with {plan.frames} frames of "
+                f"{plan.frame_samples:g} samples only hops of whole samples keep windows on the frame grid",
+                stacklevel=2,
+            )
 
     # -- model facts -------------------------------------------------------------------------
     @property

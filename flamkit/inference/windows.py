@@ -52,7 +52,13 @@ class WindowPlan:
     def for_model(
         cls, sample_rate: int, clip_seconds: float, frames: int, overlap: float = 0.5, hop_seconds: float | None = None
     ) -> "WindowPlan":
-        """The plan for a model; ``hop_seconds`` (rounded to whole frames) overrides ``overlap``."""
+        """The plan for a model; ``hop_seconds`` (rounded to whole frames) overrides ``overlap``.
+
+        The hop is then rounded to the nearest one that is also a whole number of samples, so that
+        every window starts exactly on the frame grid: a frame of an L = 53 model at 44.1 kHz is
+        8320.75 samples, and only a whole window (53 frames) is a whole number of samples, so such
+        a model's windows cannot overlap; L = 32 at 44.1 kHz allows every 4th frame (55125 samples).
+        """
         clip = int(round(sample_rate * clip_seconds))
         frame_seconds = clip_seconds / frames
         if hop_seconds is not None:
@@ -68,7 +74,7 @@ class WindowPlan:
             if not 0.0 <= overlap < 1.0:
                 raise ValueError(f"overlap is a fraction of the window in [0, 1); got {overlap}")
             hop = max(1, int(round(frames * (1.0 - overlap))))
-        return cls(int(sample_rate), clip, int(frames), hop)
+        return cls(int(sample_rate), clip, int(frames), whole_sample_hop(clip, int(frames), hop))
 
     @property
     def frame_samples(self) -> float:
@@ -96,6 +102,14 @@ class WindowPlan:
         if rest:
             raise ValueError(f"window start {start_sample} is not on the hop grid ({self.hop_samples} samples)")
         return w * self.hop_frames
+
+
+def whole_sample_hop(clip_samples: int, frames: int, hop_frames: int) -> int:
+    """The hop nearest ``hop_frames`` (ties: the shorter) whose length is a whole number of samples."""
+    step = frames // math.gcd(clip_samples, frames)  # the smallest such hop, in frames; it divides ``frames``
+    lower = max(step, hop_frames // step * step)
+    upper = min(frames, lower + step)
+    return lower if hop_frames - lower <= upper - hop_frames else upper
 
 
 def array_blocks(audio: np.ndarray, block: int, hop: int) -> Iterator[tuple[int, np.ndarray]]:

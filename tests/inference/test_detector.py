@@ -196,3 +196,25 @@ def test_load_from_checkpoint(rigged_ckpt):
     audio = tone_audio(12.0, [(2.0, 4.0, 3000)])
     assert _spans(det.detect(audio, Q3, sr=SR), Q3) == [frame_truth(2.0, 4.0)]
     assert det.identity == Detector(rigged_model(), "cpu", model_config=(rigged_ckpt / "model.yaml").read_text()).identity
+
+
+def test_a_frame_grid_without_whole_sample_hops_detects_without_overlap_and_says_so():
+    """L = 53 at 44.1 kHz (the aisfx recipe's native frames): only whole windows start on the grid."""
+    from flamkit.models.flam import build_model
+
+    _, cfg = small_cnn_model()
+    cfg = {**cfg, "frames": 53, "audio": {**cfg["audio"], "sample_rate": 44100}}
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    with pytest.warns(UserWarning, match="overlap by 0%, not the 50%"):
+        det53 = Detector(model, "cpu")
+    assert det53.plan().hop_frames == 53
+    audio = tone_audio(25.0, [(3.0, 6.0, 1000.0)], sr=44100)
+    fp = det53.frame_probabilities(audio, 44100, [Q1], median=1)
+    assert fp.probs.shape == (1, math.ceil(25.0 * 53 / 10.0 - 1e-9))
+    # Windows side by side: the second window's frames are the model's own on samples 441000-882000.
+    direct = model.frame_probabilities(torch.from_numpy(audio[441000:882000])[None], [Q1])[0, 0].numpy()
+    np.testing.assert_allclose(fp.probs[0, 53:106], direct, atol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Detector(rigged_model(), "cpu")  # 16 kHz, L = 32: the 50 % asked for, no warning

@@ -24,6 +24,29 @@ def test_plan_rejects_bad_hops(kw):
         WindowPlan.for_model(16000, 10.0, 32, **kw)
 
 
+@pytest.mark.parametrize(
+    "sr, frames, kw, hop",
+    [
+        (44100, 53, {}, 53),  # 8320.75 samples a frame: only the whole window is whole samples
+        (44100, 53, {"hop_seconds": 1.0}, 53),
+        (44100, 50, {}, 25),  # 8820 samples a frame: every hop is whole
+        (44100, 32, {}, 16),  # 13781.25 samples a frame: every 4th frame
+        (44100, 32, {"overlap": 0.4}, 20),  # 19.2 -> 19 frames -> 20, the nearest multiple of 4
+        (44100, 32, {"overlap": 0.95}, 4),  # 2 frames -> 4, the smallest whole-sample hop
+        (44100, 64, {"overlap": 0.5}, 32),
+    ],
+)
+def test_plan_rounds_the_hop_to_whole_samples(sr, frames, kw, hop):
+    p = WindowPlan.for_model(sr, 10.0, frames, **kw)
+    assert p.hop_frames == hop
+    assert p.hop_frames * p.clip_samples % p.frames == 0  # whole samples: windows start on the frame grid
+    # Brute force: no other whole-sample hop is nearer to the frames asked for.
+    asked = kw.get("hop_seconds", None)
+    want = round(asked / p.frame_seconds) if asked else max(1, round(frames * (1 - kw.get("overlap", 0.5))))
+    valid = [h for h in range(1, frames + 1) if h * p.clip_samples % frames == 0]
+    assert abs(hop - want) == min(abs(h - want) for h in valid)
+
+
 def test_plan_rejects_fractional_sample_hops():
     with pytest.raises(ValueError, match="not a whole number"):
         WindowPlan(44100, 441000, 64, 1)  # 6890.625 samples
