@@ -70,6 +70,8 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
     yield Slot("model.text", R.TEXT_ENCODERS, TEXT_INJECTED), model.get("text")
     for key in ("projection", "scale", "bias"):
         yield Slot(f"model.{key}", R.HEADS, HEAD_INJECTED), model.get(key)
+    if model.get("text_projection"):
+        yield Slot("model.text_projection", R.HEADS, HEAD_INJECTED), model.get("text_projection")
     if model.get("pooling") is not None:  # configs saved before poolings existed have none: the mean
         yield Slot("model.pooling", R.POOLINGS, POOLING_INJECTED), model.get("pooling")
     for label, node in (cfg.get("loss") or {}).items():

@@ -24,6 +24,9 @@ class ModelConfig:
     scale: Component = field(default_factory=dict)  # per-text logit scale alpha(y) (or a scalar, C.9)
     bias: Component = field(default_factory=dict)  # per-text logit bias beta(y) (or a scalar, C.9)
     projection: Component = field(default_factory=lambda: {"name": "mlp", "hidden": 512})
+    # The text side's projection where it differs from the audio side's (empty: the same as
+    # ``projection``); {name: identity} with embed_dim = the text encoder's width locks the text space.
+    text_projection: Component = field(default_factory=dict)
     pooling: Component = field(default_factory=lambda: {"name": "mean"})  # frames/tokens -> one embedding
     frames: int = 32  # L, frame embeddings per clip (C.12 ablates 128)
     embed_dim: int = 512  # shared audio-text space

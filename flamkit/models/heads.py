@@ -41,6 +41,22 @@ def projection_linear(in_dim: int, out_dim: int) -> nn.Linear:
     return nn.Linear(in_dim, out_dim)
 
 
+@HEADS.register("identity")
+def projection_identity(in_dim: int, out_dim: int) -> nn.Identity:
+    """No projection: the encoder's own space is the shared space (a locked text side, as LiT locks a tower).
+
+    With a frozen text encoder this keeps unseen descriptions where the pretrained encoder puts them,
+    instead of where a projection fitted on the training labels maps them; the audio side learns to
+    meet the text encoder's geometry. Needs ``model.embed_dim`` equal to the encoder's width.
+    """
+    if in_dim != out_dim:
+        raise ValueError(
+            f"identity projection: the encoder's width is {in_dim} but model.embed_dim is {out_dim}; "
+            f"set model.embed_dim={in_dim} or use a projection that maps between them (mlp, linear)"
+        )
+    return nn.Identity()
+
+
 class PerTextMLP(nn.Module):
     """A scalar per text from its features; the last layer starts at ``init`` with zero weights.
 

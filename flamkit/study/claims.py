@@ -20,6 +20,7 @@ METRIC_NAMES = {
     "mpauc": "MPAUC",
     "auroc": "AUROC (segments)",
     "present_auroc": "frame AUROC",
+    "present_auroc_label_mean": "frame AUROC (label mean)",
     "auroc_with_absent": "frame AUROC (+absent)",
     "spearman": "Spearman rho",
     "best_f1": "best F1",

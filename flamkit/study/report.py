@@ -15,7 +15,8 @@ from typing import Sequence
 from flamkit.study.claims import METRIC_NAMES, Outcome, calibration_gap, check_claims
 from flamkit.study.runner import StudyResult
 
-COLUMNS = ("psds1", "psds1_class_mean", "mpauc", "auroc", "present_auroc", "auroc_with_absent", "spearman", "best_f1", "best_f1_threshold",
+COLUMNS = ("psds1", "psds1_class_mean", "mpauc", "auroc", "present_auroc", "present_auroc_label_mean",
+           "auroc_with_absent", "spearman", "best_f1", "best_f1_threshold",
            "f1@0.5", "precision@0.5", "recall@0.5", "calibration_gap")
 
 

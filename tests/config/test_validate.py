@@ -86,3 +86,15 @@ def test_component_config_problems_hook_is_reported_under_its_path():
     slot = Slot("data.x", reg)
     assert check_component(slot, {"name": "t", "settings": {"ok": 1}}) == []
     assert check_component(slot, {"name": "t", "settings": {"ok": 1, "bad": 2}}) == ["data.x.settings.bad: unknown"]
+
+
+def test_text_projection_is_checked_only_when_set():
+    from flamkit.config.checks import component_slots
+
+    plain = [slot.path for slot, _ in component_slots(_cfg())]
+    assert "model.text_projection" not in plain
+    cfg = _cfg()
+    cfg.model.text_projection = {"name": "identity", "hidden": 8}
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    assert "model.text_projection.hidden: not an argument of head 'identity'" in str(err.value)

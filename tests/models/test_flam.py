@@ -98,3 +98,27 @@ def test_frozen_features_do_not_depend_on_batch_mates():
     a.encode_text(["a dog barks"])
     b.encode_text(["a dog barks", "a very long description of several distinct sounds happening one after another"])
     assert torch.equal(a._text_cache["a dog barks"], b._text_cache["a dog barks"])
+
+
+def test_locked_text_side_keeps_the_text_encoders_space():
+    """model.text_projection {name: identity}: the text embedding is the encoder's own, normalised."""
+    cfg = _cfg()
+    cfg["embed_dim"] = 384  # MiniLM's width
+    cfg["text_projection"] = {"name": "identity"}
+    cfg["freeze"] = ["text_encoder"]
+    m = build_model(cfg).eval()
+    texts = ["a dog barking", "glass breaking"]
+    t = m.encode_text(texts)
+    feats = m.text_encoder(texts)
+    assert torch.allclose(t.emb, F.normalize(feats, dim=-1), atol=1e-6)
+    assert not any(p.requires_grad for n, p in m.named_parameters() if n.startswith(("text_encoder", "text_projection")))
+    assert isinstance(m.audio_projection, torch.nn.Module) and sum(p.numel() for p in m.audio_projection.parameters()) > 0
+    a = m.encode_audio(torch.randn(1, 16000 * 10) * 0.1)
+    assert a.frames.shape == (1, 32, 384)
+
+
+def test_identity_projection_needs_matching_widths():
+    cfg = _cfg()  # embed_dim 32, MiniLM is 384 wide
+    cfg["text_projection"] = {"name": "identity"}
+    with pytest.raises(ValueError, match=r"model.embed_dim=384"):
+        build_model(cfg)

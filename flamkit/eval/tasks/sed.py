@@ -299,6 +299,9 @@ def _frame_metrics(events: EventFrames, curve: PRFCurve, scalars: dict[str, floa
 
     pe = present_event_auroc(events)
     scalars["present_auroc"] = pe.pooled
+    # Per description, then averaged: pooled below label mean means the descriptions' scores do not
+    # share one scale (each ranks its own frames better than the pool ranks all of them).
+    scalars["present_auroc_label_mean"] = pe.label_mean
     details["present_auroc"] = {
         "pooled": pe.pooled, "label_mean": pe.label_mean, "n_pairs": pe.n_pairs, "n_labels": pe.n_labels,
         "n_labels_undefined": pe.n_labels_undefined,

@@ -36,6 +36,7 @@ def test_oracle_model_scores_perfectly_and_its_inverse_scores_zero(sed_files, op
     good, bad = run(tm.build_oracle(), **kw), run(tm.build_oracle(inverted=True), **kw)
     for mode in MODES:
         assert good.scalars[f"{mode}/present_auroc"] == 1.0 and bad.scalars[f"{mode}/present_auroc"] == 0.0
+        assert good.scalars[f"{mode}/present_auroc_label_mean"] == 1.0 and bad.scalars[f"{mode}/present_auroc_label_mean"] == 0.0
         assert good.scalars[f"{mode}/best_f1"] == 1.0 and good.scalars[f"{mode}/f1@0.5"] == 1.0
         assert good.scalars[f"{mode}/spearman"] > 0.5 > -0.5 > bad.scalars[f"{mode}/spearman"]
         if open_vocabulary:
