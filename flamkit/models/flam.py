@@ -182,9 +182,9 @@ def build_model(model_cfg: DictConfig | dict[str, Any]) -> FlamModel:
     head_slot = Slot("model.heads", HEADS, HEAD_INJECTED)
     d = int(cfg.embed_dim)
     audio_proj = build_component(HEADS, cfg.projection, head_slot, in_dim=int(audio.out_dim), out_dim=d)
-    text_node = cfg.get("text_projection") or cfg.projection
-    text_slot = Slot("model.text_projection" if cfg.get("text_projection") else "model.projection", HEADS, HEAD_INJECTED)
-    text_proj = build_component(HEADS, text_node, text_slot, in_dim=int(text.out_dim), out_dim=d)
+    text_node = cfg.get("text_projection")  # empty or absent: the text side shares the audio side's choice
+    text_slot = Slot("model.text_projection", HEADS, HEAD_INJECTED) if text_node else head_slot
+    text_proj = build_component(HEADS, text_node or cfg.projection, text_slot, in_dim=int(text.out_dim), out_dim=d)
     scale = build_component(HEADS, cfg.scale, head_slot, in_dim=int(text.out_dim))
     bias = build_component(HEADS, cfg.bias, head_slot, in_dim=int(text.out_dim))
     # Configs saved before poolings existed have no model.pooling: they meant the mean.
