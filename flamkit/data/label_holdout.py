@@ -7,6 +7,11 @@ fraction of the *training* labels gives that validation set without touching the
 ``part: holdout`` on the validation source. Which labels are held out depends only on the label
 text and the seed (a hash), not on the file order or on which other labels exist, so two sources
 built from different manifests agree on every label they share.
+
+``backgrounds: true`` splits a mixture source's *backgrounds* the same way, by their label, so that
+the held-out part is also heard over backgrounds never trained on: the paper's Held-out set has
+"acoustic events and audio backgrounds ... unseen during training" (§5.2), and the debian-sfx `dev`
+split has its own backgrounds too. Without it every background stays on both sides.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ class LabelHoldout:
     fraction: float
     seed: int = 0
     part: str = "train"
+    backgrounds: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.fraction < 1.0:
@@ -44,10 +50,13 @@ def label_holdout(spec: Mapping[str, Any] | None, where: str) -> LabelHoldout | 
     """The :class:`LabelHoldout` of a source's ``holdout`` argument (None: keep every label)."""
     if spec is None:
         return None
-    unknown = set(spec) - {"fraction", "seed", "part"}
+    unknown = set(spec) - {"fraction", "seed", "part", "backgrounds"}
     if unknown or "fraction" not in spec:
-        raise ValueError(f"{where}: holdout takes fraction (required), seed and part; got keys {sorted(spec)}")
+        raise ValueError(f"{where}: holdout takes fraction (required), seed, part and backgrounds; got keys {sorted(spec)}")
+    backgrounds = spec.get("backgrounds", False)
+    if not isinstance(backgrounds, bool):
+        raise ValueError(f"{where}: holdout.backgrounds must be true or false; got {backgrounds!r}")
     try:
-        return LabelHoldout(float(spec["fraction"]), int(spec.get("seed", 0)), str(spec.get("part", "train")))
+        return LabelHoldout(float(spec["fraction"]), int(spec.get("seed", 0)), str(spec.get("part", "train")), backgrounds)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc

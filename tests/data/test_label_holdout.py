@@ -41,3 +41,10 @@ def test_bad_specs_name_the_source():
         label_holdout({"fraction": 1.5}, "src")
     with pytest.raises(ValueError, match="src: holdout.part"):
         label_holdout({"fraction": 0.2, "part": "dev"}, "src")
+
+
+def test_backgrounds_flag_is_parsed_and_checked():
+    assert label_holdout({"fraction": 0.2}, "src").backgrounds is False
+    assert label_holdout({"fraction": 0.2, "backgrounds": True}, "src").backgrounds is True
+    with pytest.raises(ValueError, match="src: holdout.backgrounds must be true or false"):
+        label_holdout({"fraction": 0.2, "backgrounds": "yes"}, "src")

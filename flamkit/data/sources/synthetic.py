@@ -130,14 +130,19 @@ def manifest_pools(what: str, events: str | Sequence[str] | None, backgrounds: s
 
     ev_rows = split_pool(rows(_paths(events))).events
     gen_rows = split_pool(rows(_paths(general_events))).events
-    if holdout is not None:  # backgrounds are not labelled events: every one stays
+    bg_rows = split_pool(rows(_paths(backgrounds))).backgrounds
+    where = ""
+    if holdout is not None:
         ev_rows = [r for r in ev_rows if holdout.keeps(_row_label(r))]
         gen_rows = [r for r in gen_rows if holdout.keeps(_row_label(r))]
-    bg_rows = split_pool(rows(_paths(backgrounds))).backgrounds
+        if holdout.backgrounds:  # else every background stays on both sides
+            bg_rows = [r for r in bg_rows if holdout.keeps(_row_label(r))]
+        where = (f" after holdout (fraction {holdout.fraction}, seed {holdout.seed}, part {holdout.part!r}"
+                 f"{', backgrounds too' if holdout.backgrounds else ''}): change its seed or fraction")
     if not ev_rows and not gen_rows:
-        raise ValueError(f"{what}: no event clips in {_paths(events) + _paths(general_events)}")
+        raise ValueError(f"{what}: no event clips in {_paths(events) + _paths(general_events)}{where}")
     if backgrounds is not None and not bg_rows:
-        raise ValueError(f"{what}: no background clips in {_paths(backgrounds)}")
+        raise ValueError(f"{what}: no background clips in {_paths(backgrounds)}{where}")
     ev = clips_from_rows(ev_rows)
     gen = clips_from_rows(gen_rows, pool="general")
     tags = {c.key: _row_tags(r) for c, r in zip(ev + gen, ev_rows + gen_rows)}
@@ -169,8 +174,9 @@ class SedSyntheticSource:
     and one of another). Event tags (a ``tags`` column) ride along on each Event. Rows whose
     audio file is missing fail construction (``strict``) or are dropped, as in ``render_dataset``;
     a clip that fails to decode is skipped inside the mixture (counted in its ``stats``).
-    ``holdout`` (``{fraction, seed, part}``, :mod:`flamkit.data.label_holdout`) keeps only the event
-    labels of one part of a seeded label split, to validate on training-corpus labels never trained on.
+    ``holdout`` (``{fraction, seed, part, backgrounds}``, :mod:`flamkit.data.label_holdout`) keeps only
+    the event labels of one part of a seeded label split, to validate on training-corpus labels never
+    trained on; with ``backgrounds: true`` the backgrounds are split by their label the same way.
     ``memo_mb`` keeps that many MB of rendered mixtures in memory (:mod:`flamkit.data.memo`; 0 = render
     every time): a mixture is a function of its index, so a kept one is exactly the one rendered.
     """

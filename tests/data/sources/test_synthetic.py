@@ -155,6 +155,32 @@ def test_label_holdout_splits_event_labels_not_backgrounds(corpus):
     assert len(train.synth.backgrounds) == len(held.synth.backgrounds) == 2
 
 
+def test_holdout_with_backgrounds_splits_backgrounds_by_label(corpus, tmp_path):
+    from flamkit.data.label_holdout import LabelHoldout
+
+    rows = [json.loads(line) for line in open(corpus)]
+    rows[-1]["label"] = "rain"  # two background labels: "noise" and "rain"
+    manifest = tmp_path / "two_backgrounds.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    seed = next(s for s in range(200) if all(
+        LabelHoldout(0.5, s).held_out(lab) == held for lab, held in (("thud", True), ("beep", False), ("rain", True), ("noise", False))))
+
+    def split(part, backgrounds):
+        return make(str(manifest), holdout={"fraction": 0.5, "seed": seed, "part": part, "backgrounds": backgrounds})
+
+    def background_files(src):
+        return sorted(c.path.rsplit("/", 1)[-1] for c in src.synth.backgrounds)
+
+    assert background_files(split("train", True)) == ["bg0.wav"]
+    assert background_files(split("holdout", True)) == ["bg1.wav"]
+    assert background_files(split("train", False)) == background_files(split("holdout", False)) == ["bg0.wav", "bg1.wav"]
+    assert split("holdout", True).n_event_clips == 1  # events split as without the flag
+    rows[-2]["label"] = "rain"  # every background held out: the train part has none, and says why
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(ValueError, match="no background clips .* after holdout .*backgrounds too"):
+        split("train", True)
+
+
 def test_memo_returns_exactly_the_rendered_mixture(corpus):
     plain, memo = make(corpus), make(corpus, memo_mb=64)
     for i in (3, 5, 3, 5):
