@@ -47,6 +47,9 @@ HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
     "train.compile_backend": "inductor",
     "train.find_unused_parameters": "true",
     "train.static_graph": False,
+    # the aisfx trunk's output options (issue 13), at the package's own
+    "model.audio.layers": [4],
+    "model.audio.mel_pool": "mean",
 }
 
 

@@ -56,3 +56,12 @@ def test_a_run_folder_passes_back_as_an_unquoted_override(tmp_path):
     assert "=" not in folder.name and "," not in folder.name and folder.name.startswith("flam_batch-16+")
     flam = compose("flam", [f"flam_global={folder}", "size=cpu"])
     assert flam.train.init_from == str(folder)
+
+
+def test_aisfx_trunk_options_at_the_package_defaults_keep_old_hashes():
+    """model.audio.layers and mel_pool joined aisfx later; at [4] and mean, aisfx runs keep their folders."""
+    before = _cfg(**{"model.audio": {"name": "aisfx"}})
+    same = _cfg(**{"model.audio": {"name": "aisfx", "layers": [4], "mel_pool": "mean"}})
+    assert config_hash(before) == config_hash(same)
+    assert config_hash(before) != config_hash(_cfg(**{"model.audio": {"name": "aisfx", "layers": [3, 4], "mel_pool": "mean"}}))
+    assert config_hash(before) != config_hash(_cfg(**{"model.audio": {"name": "aisfx", "layers": [4], "mel_pool": "mean_max"}}))

@@ -21,6 +21,9 @@ divided by 9.4578 (the package's "original" min-max normalisation, min 0). The p
 weights were trained on Essentia spectrograms of the same definition (its docs note the librosa path
 "may yield lower results"); this is the path the package itself runs without Essentia.
 
+``layers`` and ``mel_pool`` (:class:`AisfxTrunk`) widen the trunk's output with earlier blocks and the max
+over mel bins; a trained 1x1 convolution (``input``) then brings it to the adapter's 512 channels.
+
 Freezing: ``model.freeze: [audio_encoder.trunk]`` (or one block, ``audio_encoder.trunk.conv_block1``)
 keeps pretrained weights fixed and their BatchNorm in eval mode; nothing frozen fine-tunes it all.
 A frozen trunk may run in bf16 (``frozen_precision``). With the whole trunk frozen, ``cache_gb > 0`` memoises its output per clip
@@ -118,13 +121,30 @@ class ConvBlock(nn.Module):
         return F.max_pool2d(x, pool) if pool != (1, 1) else x
 
 
+MEL_POOLS = ("mean", "mean_max")
+
+
 class AisfxTrunk(nn.Module):
-    """The pretrained CNN up to the mean over mel bins: log-mel ``[B, T, 96]`` -> ``[B, 512, T // 8]``."""
+    """The pretrained CNN up to the mean over mel bins: log-mel ``[B, T, 96]`` -> ``[B, 512, T // 8]``.
+
+    ``layers`` and ``mel_pool`` widen what it hands on, for a frozen trunk whose last block may be
+    too specific to the package's training labels: the outputs of several blocks (each brought to the
+    last block's ``T // 8`` steps by average pooling over time) and the max over mel bins beside the
+    mean, concatenated on the channel axis. The defaults, ``(4,)`` and ``mean``, are the package's.
+    """
 
     POOLS = ((2, 2), (2, 2), (2, 2), (1, 1))
+    CHANNELS = (64, 128, 256, WIDTH)
 
-    def __init__(self) -> None:
+    def __init__(self, layers: tuple[int, ...] = (4,), mel_pool: str = "mean") -> None:
         super().__init__()
+        layers = tuple(int(n) for n in layers)
+        if not layers or sorted(set(layers)) != list(layers) or not all(1 <= n <= 4 for n in layers):
+            raise ValueError(f"aisfx: layers must be increasing conv block numbers among 1-4, e.g. [3, 4]; got {list(layers)}")
+        if mel_pool not in MEL_POOLS:
+            raise ValueError(f"aisfx: mel_pool must be one of {MEL_POOLS}; got {mel_pool!r}")
+        self.layers, self.mel_pool = layers, mel_pool
+        self.out_dim = sum(self.CHANNELS[n - 1] for n in layers) * (2 if mel_pool == "mean_max" else 1)
         self.conv_block1 = ConvBlock(1, 64)
         self.conv_block2 = ConvBlock(64, 128)
         self.conv_block3 = ConvBlock(128, 256)
@@ -132,9 +152,19 @@ class AisfxTrunk(nn.Module):
 
     def forward(self, logmel: Tensor) -> Tensor:
         x = logmel.unsqueeze(1)
-        for block, pool in zip((self.conv_block1, self.conv_block2, self.conv_block3, self.conv_block4), self.POOLS):
+        outputs = []
+        blocks = (self.conv_block1, self.conv_block2, self.conv_block3, self.conv_block4)
+        for number, (block, pool) in enumerate(zip(blocks[: self.layers[-1]], self.POOLS), start=1):
             x = block(x, pool)
-        return x.mean(dim=3)
+            if number in self.layers:
+                outputs.append(self._pool_mel(x))
+        steps = outputs[-1].shape[-1]
+        outputs = [o if o.shape[-1] == steps else F.adaptive_avg_pool1d(o, steps) for o in outputs]
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+
+    def _pool_mel(self, x: Tensor) -> Tensor:  # [B, C, T, M] -> [B, C or 2C, T]
+        mean = x.mean(dim=3)
+        return mean if self.mel_pool == "mean" else torch.cat([mean, x.amax(dim=3)], dim=1)
 
 
 def packaged_checkpoint() -> Path:
@@ -203,6 +233,8 @@ class AisfxEncoder(nn.Module):
         cache_dir: str | None = None,
         frozen_precision: str = "fp32",
         upsample: str = "linear",
+        layers: list[int] | tuple[int, ...] = (4,),
+        mel_pool: str = "mean",
     ) -> None:
         super().__init__()
         if sample_rate != SAMPLE_RATE:
@@ -224,9 +256,11 @@ class AisfxEncoder(nn.Module):
         self.native_frames = self.frontend.num_frames(self.clip_samples) // 8
         if self.native_frames < 1:
             raise ValueError(f"aisfx: a {clip_seconds:g} s clip is shorter than the CNN's pooling (8 spectrogram frames)")
-        self.trunk = AisfxTrunk()
+        self.trunk = AisfxTrunk(tuple(layers), mel_pool)
         if pretrained or checkpoint:
             self.trunk.load_state_dict(load_packaged_trunk_state(checkpoint), strict=True)
+        # Wider trunk features (layers, mel_pool) meet the adapter through a trained 1x1 convolution.
+        self.input = nn.Conv1d(self.trunk.out_dim, WIDTH, 1) if self.trunk.out_dim != WIDTH else nn.Identity()
         self.adapter = nn.Sequential(*(_AdapterBlock(WIDTH, 2**i, dropout) for i in range(adapter_blocks)))
         self.norm = nn.LayerNorm(WIDTH)
         self.cache_gb = float(cache_gb)
@@ -238,13 +272,15 @@ class AisfxEncoder(nn.Module):
         return not self.trunk.training and not any(p.requires_grad for p in self.trunk.parameters())
 
     def trunk_features(self, audio: Tensor) -> Tensor:
-        """``[B, 512, T']``: the pretrained CNN's frame features before any trained layer."""
+        """``[B, trunk.out_dim, T']`` (512 by default): the pretrained CNN's frame features before any trained layer."""
         if not self.trunk_frozen():
             return self.trunk(self.frontend(audio))
         with torch.no_grad():
             if self.cache_gb > 0:
                 cache = shared_cache(self.cache_gb, self.cache_dir)
                 key = self._fingerprint() + ("" if self.frozen_precision == "fp32" else f"-{self.frozen_precision}")
+                if self.trunk.layers != (4,) or self.trunk.mel_pool != "mean":
+                    key += f"-layers{''.join(map(str, self.trunk.layers))}-{self.trunk.mel_pool}"
                 return cache.features(key, audio, self._frozen_trunk)
             return self._frozen_trunk(audio)
 
@@ -259,7 +295,7 @@ class AisfxEncoder(nn.Module):
 
     def forward(self, audio: Tensor) -> Tensor:
         check_clip(audio, self.clip_samples, self.sample_rate, "AisfxEncoder")
-        x = self.adapter(self.trunk_features(audio))  # [B, 512, T']
+        x = self.adapter(self.input(self.trunk_features(audio)))  # [B, 512, T']
         x = self.norm(x.transpose(1, 2))  # [B, T', 512]
         return resize_frames(x, self.frames, self.upsample)
 

@@ -268,3 +268,52 @@ def test_inference_turns_the_memo_off():
     with torch.no_grad():
         model.audio_encoder(torch.randn(1, SAMPLE_RATE * 10) * 0.1)
     assert model.audio_encoder.cache_gb == 0.0 and feature_cache._SHARED is None
+
+
+def test_wider_trunk_features_equal_a_loop_over_the_package_blocks(package_model):
+    """layers=[3, 4] and mel_pool=mean_max: block 3 and block 4 outputs, mean and max over mel, stacked."""
+    wide = AisfxTrunk(layers=(3, 4), mel_pool="mean_max")
+    wide.load_state_dict(load_packaged_trunk_state())
+    wide.eval()
+    spec = _spec(2, 431)
+    net = package_model.embedding_net
+    with torch.no_grad():
+        x3 = net.conv_block3(net.conv_block2(net.conv_block1(spec.unsqueeze(1), pool_size=(2, 2), pool_type=net.pool_type),
+                                             pool_size=(2, 2), pool_type=net.pool_type), pool_size=(2, 2), pool_type=net.pool_type)
+        x4 = net.conv_block4(x3, pool_size=(1, 1), pool_type=net.pool_type)
+        expected = torch.cat([x3.mean(3), x3.amax(3), x4.mean(3), x4.amax(3)], dim=1)
+        got = wide(spec)
+    assert wide.out_dim == 2 * (256 + 512) and got.shape == (2, 1536, 53)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    low = AisfxTrunk(layers=(2, 4))  # block 2 has 107 steps here: averaged over windows to block 4's 53
+    low.load_state_dict(load_packaged_trunk_state())
+    with torch.no_grad():
+        x2 = net.conv_block2(net.conv_block1(spec.unsqueeze(1), pool_size=(2, 2), pool_type=net.pool_type),
+                             pool_size=(2, 2), pool_type=net.pool_type).mean(3)
+        steps, target = x2.shape[-1], 53
+        pooled = torch.stack([x2[..., (i * steps) // target: -((-(i + 1) * steps) // target)].mean(-1) for i in range(target)], -1)
+        torch.testing.assert_close(low.eval()(spec)[:, :128], pooled, rtol=1e-5, atol=1e-5)
+    for bad in ((4, 3), (0, 4), ()):
+        with pytest.raises(ValueError, match="layers must be increasing"):
+            AisfxTrunk(layers=bad)
+    with pytest.raises(ValueError, match="mel_pool"):
+        AisfxTrunk(mel_pool="max")
+
+
+def test_wider_features_feed_the_adapter_and_are_memoised_apart():
+    from flamkit.models.audio import feature_cache
+
+    feature_cache._SHARED = None
+    audio = torch.randn(2, SAMPLE_RATE * 10) * 0.1
+    plain = AisfxEncoder(frames=16, adapter_blocks=1, cache_gb=0.5)
+    wide = AisfxEncoder(frames=16, adapter_blocks=1, cache_gb=0.5, layers=[3, 4], mel_pool="mean_max")
+    for enc in (plain, wide):
+        enc.trunk.requires_grad_(False)
+        enc.eval()
+    assert isinstance(plain.input, torch.nn.Identity) and wide.input.in_channels == 1536
+    with torch.no_grad():
+        assert plain.trunk_features(audio).shape == (2, 512, 53)
+        assert wide.trunk_features(audio).shape == (2, 1536, 53)  # not plain's memoised [2, 512, 53]
+        assert wide(audio).shape == (2, 16, 512)
+    assert feature_cache._SHARED.stats.misses == 4 and feature_cache._SHARED.stats.hits == 2
+    feature_cache._SHARED = None
