@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,28 @@ def _drop(tree: dict[str, Any], dotted: str) -> None:
             return
     if isinstance(node, dict):
         node.pop(leaf, None)
+
+
+_REFERENCE = re.compile(r"^\$\{([A-Za-z_][\w.]*)\}$")
+_FOLLOWERS_ATTR = "_flamkit_followers"
+
+
+def record_followers(cfg: DictConfig) -> None:
+    """Remember, on an *unresolved* config, which keys are a plain ``${other.key}`` (key -> other.key).
+
+    Resolving a config (as composition does) forgets that ``data.streams.sed.sources.mix.holdout.seed``
+    only follows ``data.holdout.seed``; a run folder's readable name needs it, to name a change once.
+    The map rides on the object (not in the config, so neither the hash nor config.yaml sees it) and
+    is lost by copies; :func:`followers` then returns an empty map and names only get longer.
+    """
+    raw = flatten(OmegaConf.to_container(cfg, resolve=False))
+    found = {k: m.group(1) for k, v in raw.items() if isinstance(v, str) and (m := _REFERENCE.match(v))}
+    object.__setattr__(cfg, _FOLLOWERS_ATTR, found)
+
+
+def followers(cfg: DictConfig) -> dict[str, str]:
+    """The map :func:`record_followers` left on ``cfg`` (empty if none)."""
+    return dict(getattr(cfg, _FOLLOWERS_ATTR, None) or {})
 
 
 def identity(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flamkit import plugins
 from flamkit.config.schema import register_schema
+from flamkit.run_identity import record_followers
 
 EXPERIMENTS_ENV = "FLAMKIT_EXPERIMENTS"
 
@@ -95,5 +96,6 @@ def compose(experiment: str, overrides: Sequence[str] = ()) -> DictConfig:
     extra = list(cfg.get("plugins") or [])
     if extra:
         plugins.discover(extra)
+    record_followers(cfg)  # before resolving forgets them: run folder names use them
     OmegaConf.resolve(cfg)
     return cfg

@@ -19,17 +19,44 @@ from typing import Any, Iterable
 from omegaconf import DictConfig, OmegaConf
 
 # What makes two runs the same run, shared with evaluation's comparisons (re-exported here).
-from flamkit.run_identity import NON_IDENTITY, config_hash, flatten, git_commit, identity  # noqa: F401
+from flamkit.run_identity import NON_IDENTITY, config_hash, flatten, followers, git_commit, identity  # noqa: F401
 
 
 def config_delta(cfg: DictConfig, reference: DictConfig) -> dict[str, Any]:
-    """Flattened identity keys whose value in ``cfg`` differs from ``reference`` (the experiment's defaults)."""
+    """Flattened identity keys whose value in ``cfg`` differs from ``reference`` (the experiment's defaults).
+
+    A key that only follows another changed key (a plain ``${that.key}`` in both configs when they
+    were composed, like every source's ``holdout.seed: ${data.holdout.seed}``) is left out: the
+    change is named once, where it was made, not once per follower. It still counts in the hash.
+    """
     a, b = flatten(identity(cfg)), flatten(identity(reference))
-    return {k: v for k, v in sorted(a.items()) if b.get(k, object()) != v}
+    changed = {k: v for k, v in sorted(a.items()) if b.get(k, object()) != v}
+    mine, theirs = followers(cfg), followers(reference)
+
+    def follows_a_change(key: str) -> bool:
+        source = mine.get(key)
+        return source is not None and theirs.get(key) == source and source in changed
+
+    return {k: v for k, v in changed.items() if not follows_a_change(k)}
+
+
+def _short_keys(keys: list[str]) -> list[str]:
+    """Each dotted key's shortest tail that no other key in ``keys`` ends with (``seed``, ``holdout.seed``)."""
+    out = []
+    for key in keys:
+        parts = key.split(".")
+        for n in range(1, len(parts) + 1):
+            tail = ".".join(parts[-n:])
+            if not any(o != key and (o == tail or o.endswith("." + tail)) for o in keys):
+                break
+        out.append(tail)
+    return out
 
 
 def readable(delta: dict[str, Any], max_len: int = 60) -> str:
-    parts = [re.sub(r"[^A-Za-z0-9._-]", "", f"{k.split('.')[-1]}-{v}") for k, v in delta.items()]
+    """``frames-128+seed-3``: each changed key by its shortest unambiguous tail, then its value."""
+    names = _short_keys(list(delta))
+    parts = [re.sub(r"[^A-Za-z0-9._-]", "", f"{k}-{v}") for k, v in zip(names, delta.values())]
     text = "+".join(parts) or "default"
     return text[:max_len].rstrip("+") or "default"
 

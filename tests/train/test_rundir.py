@@ -1,5 +1,6 @@
 from omegaconf import OmegaConf
 
+from flamkit.run_identity import followers, record_followers
 from flamkit.train.rundir import config_delta, config_hash, readable, run_folder
 
 
@@ -36,6 +37,52 @@ def test_delta_and_readable():
     assert config_delta(cfg, ref) == {"model.frames": 128, "seed": 3}
     assert readable(config_delta(cfg, ref)) == "frames-128+seed-3"
     assert readable({}) == "default"
+
+
+def _composed(base: dict, **kw):
+    """Like compose(): followers recorded on the unresolved config, then overrides, then resolution."""
+    cfg = OmegaConf.create(base)
+    for k, v in kw.items():
+        OmegaConf.update(cfg, k, v)
+    record_followers(cfg)
+    OmegaConf.resolve(cfg)
+    return cfg
+
+
+def test_a_change_is_named_once_where_it_was_made():
+    """Keys that follow a changed key by interpolation stay out of the name (they are still hashed)."""
+    base = {"experiment": "e", "seed": 0, "run": {"root": "runs", "name": None},
+            "data": {"holdout": {"seed": 0}, "train": {"holdout_seed": "${data.holdout.seed}"},
+                     "val": {"holdout_seed": "${data.holdout.seed}", "fixed": "${seed}"}}}
+    ref = _composed(base)
+    cfg = _composed(base, **{"data.holdout.seed": 1})
+    assert cfg.data.train.holdout_seed == 1 and followers(cfg)["data.train.holdout_seed"] == "data.holdout.seed"
+    assert config_delta(cfg, ref) == {"data.holdout.seed": 1}
+    assert readable(config_delta(cfg, ref)) == "seed-1"
+    # a key set by hand instead of following is named; so is one whose source did not change
+    rewired = _composed(base, **{"data.train.holdout_seed": 5})
+    assert config_delta(rewired, ref) == {"data.train.holdout_seed": 5}
+    both = _composed(base, **{"data.holdout.seed": 1, "seed": 1})
+    assert config_delta(both, ref) == {"data.holdout.seed": 1, "seed": 1}  # data.val.fixed follows seed
+    assert readable(config_delta(both, ref)) == "holdout.seed-1+seed-1"
+    # without the recorded map (a copy, a config read back from disk) every changed key is named
+    assert config_delta(cfg.copy(), ref) == {"data.holdout.seed": 1, "data.train.holdout_seed": 1,
+                                             "data.val.holdout_seed": 1}
+    assert config_hash(cfg) == config_hash(cfg.copy()) != config_hash(ref)
+
+
+def test_composed_holdout_seed_is_named_once():
+    from flamkit.config.compose import compose
+
+    ref = compose("flam_global", ["size=cpu_pretrained", "data=debian_sfx"])
+    cfg = compose("flam_global", ["size=cpu_pretrained", "data=debian_sfx", "data.holdout.seed=1", "seed=2"])
+    assert config_delta(cfg, ref) == {"data.holdout.seed": 1, "seed": 2}  # not one part per stream
+
+
+def test_readable_names_use_the_shortest_unambiguous_key_tail():
+    assert readable({"data.holdout.seed": 1, "seed": 1}) == "holdout.seed-1+seed-1"
+    assert readable({"a.x.lr": 1, "b.x.lr": 2, "model.frames": 64}) == "a.x.lr-1+b.x.lr-2+frames-64"
+    assert readable({"model.frames": 64}) == "frames-64"
 
 
 def test_default_pooling_keeps_the_hash_of_configs_from_before_poolings():
