@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from flamkit.checkpoints import choose_checkpoint, step_of
 from flamkit.config.compose import ConfigError, compose
 from flamkit.config.checks import check_config
 from flamkit.eval.checkpoint_eval import EvalRunError, evaluate_checkpoint
+from flamkit.eval.holdout_guard import holdout_conflicts
 from flamkit.eval.configs import load_eval_config
 from flamkit.eval.runner import markdown
 from flamkit.study.spec import Stage, StudySpec
@@ -75,11 +76,13 @@ def compose_stage(spec: StudySpec, stage: Stage, user: Sequence[str], init_run: 
 def validate_study(spec: StudySpec, user: Sequence[str]) -> None:
     """Compose and validate every stage and the evaluation before anything trains.
 
-    Init runs stand in as placeholders; the evaluation config must load and hold the study's task.
+    Init runs stand in as placeholders; the evaluation config must load and hold the study's task,
+    and none of its held-out tasks may score labels a stage trains on (flamkit/eval/holdout_guard.py).
     """
     eval_cfg, _ = load_eval_config(spec.eval, list(spec.eval_overrides))
     if spec.task not in eval_cfg:
         raise ConfigError(f"{spec.path}: task {spec.task!r} is not in eval config {spec.eval!r} (it has: {sorted(eval_cfg)})")
+    held_plain = OmegaConf.to_container(eval_cfg, resolve=True)
     for stage in spec.stages:
         placeholder = Path(f"runs/{stage.init}/placeholder") if stage.init else None
         try:
@@ -88,6 +91,9 @@ def validate_study(spec: StudySpec, user: Sequence[str]) -> None:
             raise ConfigError(f"{spec.path}: stage {stage.name} ({stage.experiment}): {exc}") from exc
         cfg.train.init_from = None  # the placeholder is not a checkpoint yet
         check_config(cfg)
+        conflicts = holdout_conflicts(held_plain, OmegaConf.to_container(cfg, resolve=True), f"stage {stage.name}")
+        if conflicts:
+            raise ConfigError(f"{spec.path}: the evaluation would score labels the model trains on:\n  - " + "\n  - ".join(conflicts))
 
 
 def _eval_scalars(metrics: dict[str, Any], task: str, mode: str, where: Path) -> tuple[dict[str, float], dict[str, list[float]]]:

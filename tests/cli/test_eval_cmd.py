@@ -109,3 +109,20 @@ def test_eval_with_the_small_cnn_encoder_on_resampled_files(tmp_path, dcase):
             assert v is not None and 0.0 <= v <= 1.0
         rho = scalars[f"sed/{mode}/spearman"]
         assert rho is None or -1.0 <= rho <= 1.0  # null when every event's output is constant
+
+
+def test_held_out_labels_the_run_trained_on_are_refused_before_any_audio(tmp_path, capsys):
+    """A run trained with another label split than the eval's held-out one: exit 2, the fix named."""
+    run = tm.save_run(tmp_path, "r", tm.build_oracle())
+    manifest = tmp_path / "train.jsonl"
+    cfg = OmegaConf.load(run / "config.yaml")
+    OmegaConf.update(cfg, "data.streams.sed.sources", {"mix": {"name": "sed_synthetic", "events": str(manifest),
+                     "holdout": {"fraction": 0.15, "seed": 1, "part": "train"}}}, force_add=True)
+    OmegaConf.save(cfg, run / "config.yaml")
+    ev = tmp_path / "held.yaml"
+    ev.write_text("held:\n  name: sed\n  source:\n    name: sed_synthetic\n"
+                  f"    events: {manifest}\n    backgrounds: {manifest}\n"
+                  "    holdout: {fraction: 0.15, seed: 0, part: holdout}\n")
+    assert main(["eval", f"checkpoint={run}", f"eval={ev}"]) == 2
+    err = capsys.readouterr().err
+    assert "trained on" in err and "held.source.holdout.seed=1" in err

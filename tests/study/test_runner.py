@@ -1,5 +1,7 @@
 """A study evaluates each stage at the checkpoint the one rule picks for its run folder, and says so."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -36,3 +38,18 @@ def test_a_stage_is_evaluated_at_its_run_folders_final_checkpoint(tmp_path, monk
     (run, steps), = made.items()
     assert evaluated == [run]
     assert f"checkpoint: {run / 'checkpoints' / f'ckpt-{steps:08d}'} (a run folder means its final checkpoint" in "\n".join(echoed)
+
+
+def test_a_study_whose_held_out_eval_the_stages_train_on_fails_before_training():
+    """debian_sfx_select with data.holdout.seed=1 but the eval's seed-0 split: refused up front, fix named."""
+    from flamkit.config.compose import ConfigError
+    from flamkit.study.runner import validate_study
+    from flamkit.study.spec import load_study
+
+    spec = load_study("debian_sfx_select")
+    validate_study(spec, [])
+    with pytest.raises(ConfigError, match=r"holdout\.source\.holdout\.seed=1"):
+        validate_study(spec, ["data.holdout.seed=1"])
+    fixed = dataclasses.replace(spec, eval_overrides=tuple(f"{t}.source.holdout.seed=1" for t in
+                                                           ("holdout", "holdout_open", "holdout_bg", "holdout_bg_open")))
+    validate_study(fixed, ["data.holdout.seed=1"])

@@ -1,0 +1,58 @@
+"""The held-out guard: an evaluation of held-out labels refuses a run that trained on them."""
+
+from omegaconf import OmegaConf
+
+from flamkit.config.compose import compose
+from flamkit.eval.configs import load_eval_config
+from flamkit.eval.holdout_guard import holdout_conflicts
+
+MANIFEST = "/corpus/manifests/train.jsonl"
+
+
+def _eval(seed=0, fraction=0.15, part="holdout", events=MANIFEST):
+    return {"holdout": {"name": "sed", "source": {"name": "sed_synthetic", "events": events, "backgrounds": events,
+                                                  "holdout": {"fraction": fraction, "seed": seed, "part": part}}}}
+
+
+def _run(holdout=None, manifest=MANIFEST, weight=1.0):
+    source = {"name": "sed_synthetic", "events": manifest, "weight": weight}
+    if holdout is not None:
+        source["holdout"] = {**holdout, "part": "train"}
+    return {"data": {"streams": {"sed": {"sources": {"mix": source}}}}}
+
+
+def test_the_same_split_passes_and_another_split_is_refused_with_the_fix():
+    assert holdout_conflicts(_eval(seed=1), _run({"fraction": 0.15, "seed": 1}), "RUN") == []
+    [msg] = holdout_conflicts(_eval(seed=0), _run({"fraction": 0.15, "seed": 1}), "RUN")
+    assert "'holdout'" in msg and "seed: 0" in msg and "seed: 1" in msg and MANIFEST in msg
+    assert "holdout.source.holdout.seed=1" in msg and "data.streams.sed.sources.mix" in msg
+    assert holdout_conflicts(_eval(fraction=0.2), _run({"fraction": 0.15, "seed": 0}), "RUN")  # fraction too
+
+
+def test_a_run_that_trained_on_every_label_is_refused():
+    [msg] = holdout_conflicts(_eval(), _run(None), "RUN")
+    assert "every label" in msg and "data.holdout" in msg
+
+
+def test_unrelated_sources_and_tasks_are_not_checked():
+    assert holdout_conflicts(_eval(), _run(None, manifest="/other/train.jsonl"), "RUN") == []  # another manifest
+    assert holdout_conflicts(_eval(), _run(None, weight=0.0), "RUN") == []  # a source switched off
+    assert holdout_conflicts(_eval(part="train"), _run(None), "RUN") == []  # not a held-out task
+    dev = {"dev": {"name": "sed", "source": {"name": "sed_synthetic", "events": "/corpus/manifests/dev.jsonl"}}}
+    assert holdout_conflicts(dev, _run(None), "RUN") == []
+    assert holdout_conflicts(_eval(events="~/c/train.jsonl"), _run(None, manifest="~/c/./train.jsonl"), "RUN")  # same file
+
+
+def test_the_shipped_holdout_eval_against_composed_runs():
+    """eval=debian_sfx_holdout against data=debian_sfx runs: every task checks, overrides fix it."""
+    eval_cfg, _ = load_eval_config("debian_sfx_holdout")
+    plain = OmegaConf.to_container(eval_cfg, resolve=True)
+
+    def run(*overrides):
+        return OmegaConf.to_container(compose("flam", ["size=cpu_pretrained", "data=debian_sfx", *overrides]), resolve=True)
+
+    assert holdout_conflicts(plain, run(), "RUN") == []
+    conflicts = holdout_conflicts(plain, run("data.holdout.seed=1"), "RUN")
+    assert len(conflicts) == len(plain) == 4
+    fixed, _ = load_eval_config("debian_sfx_holdout", [f"{t}.source.holdout.seed=1" for t in plain])
+    assert holdout_conflicts(OmegaConf.to_container(fixed, resolve=True), run("data.holdout.seed=1"), "RUN") == []
