@@ -58,6 +58,17 @@ WEIGHTED = frozenset({"weight"})
 EVAL_RESERVED = frozenset({"val"})  # eval node key read by flamkit: `val: false` keeps a task out of training validation
 
 
+def eval_task_items(section: Any) -> Iterator[tuple[str, Any]]:
+    """The tasks of an evaluation config: every entry except the ``_shared`` values tasks interpolate.
+
+    An entry whose label starts with ``_`` holds values several tasks share (``_holdout: {seed: 0}``
+    read as ``${_holdout.seed}``), so one override (``_holdout.seed=1``) changes all of them.
+    """
+    for label, node in (section or {}).items():
+        if not str(label).startswith("_"):
+            yield str(label), node
+
+
 def is_disabled(node: Any) -> bool:
     """A weighted node with weight 0 is switched off: not validated, not built (ablations drop sources so)."""
     return isinstance(node, (dict, DictConfig)) and "weight" in node and float(node.get("weight")) == 0.0
@@ -90,7 +101,7 @@ def component_slots(cfg: DictConfig) -> Iterator[tuple[Slot, Any]]:
         yield Slot("optim", R.OPTIMIZERS, OPTIM_INJECTED), cfg.optim
     if cfg.get("sched"):
         yield Slot("sched", R.SCHEDULES, SCHED_INJECTED), cfg.sched
-    for label, node in (cfg.get("eval") or {}).items():
+    for label, node in eval_task_items(cfg.get("eval")):
         yield Slot(f"eval.{label}", R.EVAL_TASKS, reserved=EVAL_RESERVED), node
 
 

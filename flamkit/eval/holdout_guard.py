@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from flamkit.config.checks import eval_task_items
+
 MANIFEST_KEYS = ("events", "manifest")
 
 
@@ -40,7 +42,7 @@ def _split(holdout: Mapping[str, Any]) -> tuple[float, int]:
 def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run: str) -> list[str]:
     """One message per eval task whose held-out labels the run may have trained on (empty: none)."""
     problems = []
-    for label, task in eval_cfg.items():
+    for label, task in eval_task_items(eval_cfg):
         source = task.get("source") if isinstance(task, Mapping) else None
         held = source.get("holdout") if isinstance(source, Mapping) else None
         if not isinstance(held, Mapping) or held.get("part") != "holdout" or "fraction" not in held:
@@ -61,11 +63,12 @@ def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], r
                 break
             if _split(spec) != wanted:
                 fraction, seed = _split(spec)
+                where = "_holdout" if isinstance(eval_cfg.get("_holdout"), Mapping) else f"{label}.source.holdout"
                 problems.append(
                     f"task {label!r} scores the labels that holdout {{fraction: {wanted[0]}, seed: {wanted[1]}}} holds out "
                     f"of {manifest}, but run {run} trained holding out {{fraction: {fraction}, seed: {seed}}} ({key}): "
-                    f"part of that set was trained on. Score the run's own split: {label}.source.holdout.seed={seed} "
-                    f"{label}.source.holdout.fraction={fraction} (flamkit study: --eval {label}.source.holdout.seed={seed})"
+                    f"part of that set was trained on. Score the run's own split: {where}.seed={seed} "
+                    f"{where}.fraction={fraction} (flamkit study: --eval {where}.seed={seed} --eval {where}.fraction={fraction})"
                 )
                 break
     return problems

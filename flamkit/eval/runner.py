@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import flamkit.eval.tasks  # noqa: F401  (registers the core tasks this module builds)
 from flamkit.config.compose import ConfigError
-from flamkit.config.checks import EVAL_RESERVED, Slot, build_component, check_component
+from flamkit.config.checks import EVAL_RESERVED, Slot, build_component, check_component, eval_task_items
 from flamkit.eval.tasks.base import EvalContext, EvalInputError, EvalTask, TaskResult
 from flamkit.registry import EVAL_TASKS
 
@@ -34,10 +34,11 @@ def _plain(node: Any) -> Any:
 
 def build_tasks(eval_cfg: Mapping[str, Any], where: str = "eval") -> dict[str, EvalTask]:
     """Check every node, then build every task; problems are reported all at once."""
-    if not eval_cfg:
+    items = list(eval_task_items(eval_cfg))
+    if not items:
         raise ConfigError(f"{where}: no evaluation tasks configured")
     problems = []
-    for label, node in eval_cfg.items():
+    for label, node in items:
         if isinstance(node, DictConfig):
             missing = [k for k in node if OmegaConf.is_missing(node, k)]
             problems += [f"{where}.{label}.{k}: required; set it on the command line: {label}.{k}=VALUE" for k in missing]
@@ -47,7 +48,7 @@ def build_tasks(eval_cfg: Mapping[str, Any], where: str = "eval") -> dict[str, E
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in the evaluation config:\n  - " + "\n  - ".join(problems))
     tasks = {}
-    for label, node in eval_cfg.items():
+    for label, node in items:
         try:
             tasks[label] = build_component(EVAL_TASKS, _plain(node), eval_slot(label, where))
         except EvalInputError as exc:

@@ -18,10 +18,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from flamkit.checkpoints import choose_checkpoint, step_of
 from flamkit.config.compose import ConfigError, compose
-from flamkit.config.checks import check_config
+from flamkit.config.checks import check_config, eval_task_items
 from flamkit.eval.checkpoint_eval import EvalRunError, evaluate_checkpoint
-from flamkit.eval.holdout_guard import holdout_conflicts
 from flamkit.eval.configs import load_eval_config
+from flamkit.eval.holdout_guard import holdout_conflicts
 from flamkit.eval.runner import markdown
 from flamkit.study.spec import Stage, StudySpec
 from flamkit.train.loop import train  # also registers every component kind a stage's config names
@@ -80,8 +80,9 @@ def validate_study(spec: StudySpec, user: Sequence[str]) -> None:
     and none of its held-out tasks may score labels a stage trains on (flamkit/eval/holdout_guard.py).
     """
     eval_cfg, _ = load_eval_config(spec.eval, list(spec.eval_overrides))
-    if spec.task not in eval_cfg:
-        raise ConfigError(f"{spec.path}: task {spec.task!r} is not in eval config {spec.eval!r} (it has: {sorted(eval_cfg)})")
+    tasks = dict(eval_task_items(eval_cfg))
+    if spec.task not in tasks:
+        raise ConfigError(f"{spec.path}: task {spec.task!r} is not in eval config {spec.eval!r} (it has: {sorted(tasks)})")
     held_plain = OmegaConf.to_container(eval_cfg, resolve=True)
     for stage in spec.stages:
         placeholder = Path(f"runs/{stage.init}/placeholder") if stage.init else None

@@ -36,6 +36,16 @@ def test_build_tasks_accepts_the_reserved_val_key():
     assert isinstance(tasks["s"], SedTask)
 
 
+def test_underscore_entries_are_shared_values_not_tasks():
+    """``_name`` entries hold values tasks interpolate; one override changes every task reading it."""
+    cfg = OmegaConf.create({"_shared": {"gt": "y"}, "s": {"name": "sed", "audio_dir": "x", "ground_truth": "${_shared.gt}"},
+                            "t": {"name": "sed", "audio_dir": "x", "ground_truth": "${_shared.gt}"}})
+    tasks = build_tasks(OmegaConf.merge(cfg, OmegaConf.from_dotlist(["_shared.gt=z"])))
+    assert sorted(tasks) == ["s", "t"] and all(t.ground_truth == "z" for t in tasks.values())
+    with pytest.raises(ConfigError, match="no evaluation tasks"):
+        build_tasks({"_shared": {"gt": "y"}})
+
+
 def test_json_safe_turns_nan_into_null_and_numpy_into_python():
     doc = json_safe({"a": float("nan"), "b": np.float32(0.5), "c": np.arange(3), "d": [np.int64(2), math.inf], 1: np.bool_(True)})
     assert doc == {"a": None, "b": 0.5, "c": [0, 1, 2], "d": [2, None], "1": True}
