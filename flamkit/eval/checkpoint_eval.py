@@ -70,9 +70,8 @@ def evaluate_checkpoint(
             eval_cfg, cfg_path, name = apply_overrides(section, list(overrides)), run_dir / "config.yaml", "config"
         tasks = build_tasks(eval_cfg)
         if run_dir is not None and (run_dir / "config.yaml").is_file():
-            plain = OmegaConf.to_container(eval_cfg, resolve=True) if OmegaConf.is_config(eval_cfg) else eval_cfg
             run_cfg = OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml"), resolve=True)
-            conflicts = holdout_conflicts(plain, run_cfg, str(run_dir))
+            conflicts = holdout_conflicts(OmegaConf.to_container(eval_cfg, resolve=True), run_cfg, str(run_dir))
             if conflicts:
                 raise EvalRunError("the evaluation would score labels the model was trained on:\n  - " + "\n  - ".join(conflicts))
     except (ConfigError, EvalInputError, FileNotFoundError) as exc:

@@ -14,7 +14,8 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from flamkit.config.checks import eval_task_items
+from flamkit.config.checks import eval_task_items, is_disabled
+from flamkit.data.label_holdout import label_holdout
 
 MANIFEST_KEYS = ("events", "manifest")
 
@@ -31,12 +32,13 @@ def _training_sources(run_cfg: Mapping[str, Any]) -> Iterator[tuple[str, Mapping
     streams = (run_cfg.get("data") or {}).get("streams") or {}
     for stream, node in streams.items():
         for name, source in ((node or {}).get("sources") or {}).items():
-            if isinstance(source, Mapping) and float(source.get("weight", 1.0) or 0.0) > 0.0:
+            if isinstance(source, Mapping) and not is_disabled(source):
                 yield f"data.streams.{stream}.sources.{name}", source
 
 
-def _split(holdout: Mapping[str, Any]) -> tuple[float, int]:
-    return float(holdout["fraction"]), int(holdout.get("seed", 0))
+def _split(holdout: Mapping[str, Any], where: str) -> tuple[float, int]:
+    parsed = label_holdout(holdout, where)  # the sources' own parsing: same defaults, same errors
+    return parsed.fraction, parsed.seed
 
 
 def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run: str) -> list[str]:
@@ -47,7 +49,7 @@ def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], r
         held = source.get("holdout") if isinstance(source, Mapping) else None
         if not isinstance(held, Mapping) or held.get("part") != "holdout" or "fraction" not in held:
             continue
-        wanted = _split(held)
+        wanted = _split(held, f"eval.{label}.source.holdout")
         for key, trained in _training_sources(run_cfg):
             shared = _manifests(source) & _manifests(trained)
             if not shared:
@@ -61,8 +63,8 @@ def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], r
                     f"data.holdout set, or use an eval config of labels it never saw (e.g. eval=debian_sfx_dev)"
                 )
                 break
-            if _split(spec) != wanted:
-                fraction, seed = _split(spec)
+            fraction, seed = _split(spec, f"{key}.holdout")
+            if (fraction, seed) != wanted:
                 where = "_holdout" if isinstance(eval_cfg.get("_holdout"), Mapping) else f"{label}.source.holdout"
                 problems.append(
                     f"task {label!r} scores the labels that holdout {{fraction: {wanted[0]}, seed: {wanted[1]}}} holds out "
