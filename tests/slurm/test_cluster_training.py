@@ -90,19 +90,25 @@ def test_two_task_gloo_ddp_job(tmp_path, job_env, capsys):
 @pytest.mark.parametrize("interrupt", ["usr2", "scontrol_requeue"])
 def test_requeued_training_resumes_bit_identically(tmp_path, job_env, capsys, interrupt):
     steps = 12
+    # Small batches: a SLURM requeue sends SIGTERM and SIGKILL KillWait (5 s here) later, so the step
+    # in flight, the checkpoint and the stop record must fit in 5 s even on a loaded 2-core machine.
     over = [f"train.max_steps={steps}", f"train.ckpt_every={steps}", f"train.val_every={steps}", "train.log_every=1",
-            "data.val_clips=8"]
+            "data.val_clips=8", "budget.flam_batch=4"]
     root = tmp_path / "runs"
     record, (jid,), _ = _launch(capsys, "experiment=quickstart", "cluster=local", f"run.root={root}", *over)
     run_dir = Path(record.points[0]["run_dir"])
-    # The same config trained without interruption (run.root is not part of the config's identity).
-    reference = subprocess.Popen([sys.executable, "-m", "flamkit.cli", "train", "experiment=quickstart",
-                                  f"run.root={tmp_path / 'uninterrupted'}", *over],
-                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wait_until(lambda: (run_progress(run_dir).logged_step or 0) >= 3, 300, "the job to log step 3")
     cmd = ["scancel", "--signal=USR2", jid] if interrupt == "usr2" else ["scontrol", "requeue", jid]
     subprocess.run(cmd, check=True)
-    wait_until(lambda: RunLog(run_dir).read()["stops"], 120, "the run to checkpoint and stop")
+    try:
+        wait_until(lambda: RunLog(run_dir).read()["stops"], 120, "the run to checkpoint and stop")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{job_log(record.logs / jid, jid)}") from None
+    # The same config trained without interruption (run.root is not part of the config's identity),
+    # started only now so that it does not slow the interrupted job's race against KillWait.
+    reference = subprocess.Popen([sys.executable, "-m", "flamkit.cli", "train", "experiment=quickstart",
+                                  f"run.root={tmp_path / 'uninterrupted'}", *over],
+                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     stop = RunLog(run_dir).read()["stops"][0]
     assert 3 <= stop["step"] < steps
     assert stop["action"] == ("requeue" if interrupt == "usr2" else "leave"), stop
