@@ -51,6 +51,8 @@ HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
     # the aisfx trunk's output options (issue 13), at the package's own
     "model.audio.layers": [4],
     "model.audio.mel_pool": "mean",
+    # negatives beyond the batch (issue 13, sixth session); off reproduces every earlier run
+    "data.negatives": 0,
 }
 
 

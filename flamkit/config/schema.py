@@ -57,6 +57,9 @@ class DataConfig:
     prefetch_factor: int = 2  # batches each worker keeps ready (with num_workers > 0)
     slots_per_clip: int = 5  # K = 5 B text slots (§3.3)
     on_slot_overflow: str = "grow"  # or "error"; never drop positives
+    # Negatives beyond the batch (flamkit/data/negatives.py): K grows by this many slots and every free
+    # slot holds a training description absent from the batch. 0 is the paper's batch.
+    negatives: int = 0
     max_skip_ratio: float = 0.01  # a run stops when more than this fraction of items is unreadable
     val_clips: int = 64
     # Shared by a data config's sources through interpolation (conf/data/debian_sfx.yaml): a seeded

@@ -18,12 +18,13 @@ import flamkit.data.augment  # noqa: F401  (registers the core augmenters this m
 import flamkit.data.sources  # noqa: F401  (registers the core data sources)
 from flamkit.config.checks import AUGMENTER_INJECTED, SOURCE_INJECTED, WEIGHTED, Slot, build_component, is_disabled
 from flamkit.data.collate import collate_audio_text, collate_sed
+from flamkit.data.negatives import NegativePool, merge_families
 from flamkit.data.pipeline import BatchStream, make_loader
 from flamkit.data.source import DataSource
 from flamkit.registry import AUGMENTERS, DATA_SOURCES
 
 
-def stream_collate(name: str, cfg: DictConfig, frames: int) -> Callable[[list], Any]:
+def stream_collate(name: str, cfg: DictConfig, frames: int, negatives: NegativePool | None = None) -> Callable[[list], Any]:
     collates: dict[str, Callable[[list], Any]] = {
         "global": collate_audio_text,
         "sed": partial(
@@ -31,6 +32,9 @@ def stream_collate(name: str, cfg: DictConfig, frames: int) -> Callable[[list], 
             num_frames=frames,
             slots_per_clip=int(cfg.data.slots_per_clip),
             on_overflow=str(cfg.data.on_slot_overflow),
+            negatives=negatives,
+            extra_slots=int(cfg.data.get("negatives", 0)),
+            negative_seed=int(cfg.seed),
         ),
     }
     if name not in collates:
@@ -61,6 +65,21 @@ def build_source(node: Any, path: str, sample_rate: int, clip_seconds: float) ->
     )
 
 
+def negative_pool(sources: list[DataSource], stream: str) -> NegativePool:
+    """``data.negatives``: the descriptions of the stream's sources (``descriptions()``), each with its tags."""
+    offered = [getattr(s, "descriptions", None) for s in sources]
+    missing = [getattr(s, "name", type(s).__name__) for s, f in zip(sources, offered) if f is None]
+    if missing:
+        raise ValueError(
+            f"data.negatives > 0: source(s) {missing} of data.streams.{stream} do not list their event "
+            "descriptions (a descriptions() method, as sed_synthetic has); set data.negatives=0"
+        )
+    pool = NegativePool.from_families(merge_families(f() for f in offered))
+    if not len(pool):
+        raise ValueError(f"data.negatives > 0: the sources of data.streams.{stream} have no event descriptions")
+    return pool
+
+
 def build_streams(
     cfg: DictConfig, model: Any, rank: int, positions: Mapping[str, int], names: list[str]
 ) -> dict[str, Any]:
@@ -82,11 +101,12 @@ def build_streams(
                             sample_rate=sr, clip_seconds=secs)
             for i, node in enumerate(scfg.augment or [])
         ]
+        negatives = negative_pool(sources, name) if name == "sed" and int(cfg.data.get("negatives", 0)) > 0 else None
         stream_args = dict(
             name=name,
             sources=sources,
             weights=weights,
-            collate=stream_collate(name, cfg, frames),
+            collate=stream_collate(name, cfg, frames, negatives),
             batch_size=int(scfg.batch_size),
             seed=int(cfg.seed),
             rank=rank,

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from flamkit.data.example import Example
+from flamkit.data.negatives import NegativePool, batch_rng
 from flamkit.textids import PAD_ID, normalize_text, text_id
 
 __all__ = ["SedBatch", "AudioTextBatch", "collate_sed", "collate_audio_text", "stack_audio"]
@@ -51,7 +52,8 @@ class SedBatch:
     """A batch for the frame-wise losses (eqs. 4-5 and 10).
 
     ``texts[k]`` is the normalised description of slot k ('' for padding), ``text_ids[k]`` its id
-    (-1 for padding); the first ``n_texts`` slots hold the unique descriptions. ``event_ids[i, e]``
+    (-1 for padding); the first ``n_texts`` slots hold the unique descriptions (the batch's own,
+    then any drawn negatives). ``event_ids[i, e]``
     is the id of clip i's e-th distinct description (-1 padding) and ``event_masks[i, e]`` its
     active frames.
     """
@@ -62,6 +64,9 @@ class SedBatch:
     event_ids: torch.Tensor  # int64 [B, E]
     event_masks: torch.Tensor  # bool [B, E, L]
     keys: list[str]  # [B]
+    # text_ids without the slots filled with negatives beyond the batch (flamkit/data/negatives.py):
+    # the ids the prior loss (eq. 10) fits; None when no slot was filled, i.e. text_ids itself.
+    prior_text_ids: torch.Tensor | None = None
 
     @property
     def n_texts(self) -> int:
@@ -156,6 +161,9 @@ def collate_sed(
     num_frames: int = 32,
     slots_per_clip: int = 5,
     on_overflow: Literal["grow", "error"] = "grow",
+    negatives: NegativePool | None = None,
+    extra_slots: int = 0,
+    negative_seed: int = 0,
 ) -> SedBatch:
     """Collate SED examples into the union-of-descriptions layout of §3.1 with K = slots_per_clip * B slots (§3.3).
 
@@ -163,6 +171,11 @@ def collate_sed(
     in order of first appearance (clip order, then event order). An event whose mask is empty at
     this frame rate still enters the union: the clip is annotated with it, so its frames are
     negatives for that text, as for every other clip.
+
+    With ``negatives``, K grows by ``extra_slots`` and every slot left free after the union is filled
+    with a description drawn from the pool that no event of the batch names
+    (:mod:`flamkit.data.negatives`), seeded by the clip keys and ``negative_seed``; ``prior_text_ids``
+    then leaves them out of the prior loss.
     """
     if on_overflow not in OVERFLOW:
         raise ValueError(f"on_overflow must be one of {sorted(OVERFLOW)}; got {on_overflow!r}")
@@ -190,9 +203,26 @@ def collate_sed(
     if len(union) > K:
         K = OVERFLOW[on_overflow](len(union), K, B, keys)
 
+    own = len(union)
+    if negatives is not None:
+        if extra_slots < 0:
+            raise ValueError(f"extra_slots must be >= 0; got {extra_slots}")
+        K += extra_slots
+    if negatives is not None and K > own:
+        taken = set(union)
+        for ex in examples:
+            for event in ex.events:
+                taken.update(text_id(t) for t in event.tags if normalize_text(t))
+        for text in negatives.draw(taken, K - own, batch_rng(keys, negative_seed)):
+            union[text_id(text)] = text
+
     texts = list(union.values()) + [""] * (K - len(union))
     text_ids = torch.full((K,), PAD_ID, dtype=torch.int64)
     text_ids[: len(union)] = torch.tensor(list(union), dtype=torch.int64)
+    prior_text_ids = None
+    if len(union) > own:
+        prior_text_ids = text_ids.clone()
+        prior_text_ids[own:] = PAD_ID
 
     E = max(1, max(len(r) for r in rows))
     event_ids = torch.full((B, E), PAD_ID, dtype=torch.int64)
@@ -201,7 +231,8 @@ def collate_sed(
         for e, (tid, mask) in enumerate(clip.items()):
             event_ids[i, e] = tid
             event_masks[i, e] = torch.from_numpy(mask)
-    batch = SedBatch(audio=audio, texts=texts, text_ids=text_ids, event_ids=event_ids, event_masks=event_masks, keys=keys)
+    batch = SedBatch(audio=audio, texts=texts, text_ids=text_ids, event_ids=event_ids, event_masks=event_masks, keys=keys,
+                     prior_text_ids=prior_text_ids)
     batch.__dict__["_real_slots"] = list(range(len(union)))  # known here, on the host (SedBatch.real_slots)
     return batch
 

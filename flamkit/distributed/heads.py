@@ -18,7 +18,7 @@ from flamkit.distributed.clip import distributed_clip_loss
 from flamkit.distributed.comm import gather_with_grad
 from flamkit.distributed.ring_sed import ring_prior_loss, ring_sed_loss
 from flamkit.losses.functional import float32_logits
-from flamkit.losses.heads import ClipHead, GlobalOutputs, LossHead, PriorHead, SedHead, SedOutputs, SigLipHead
+from flamkit.losses.heads import ClipHead, GlobalOutputs, LossHead, PriorHead, SedHead, SedOutputs, SigLipHead, prior_ids
 
 
 def is_distributed() -> bool:
@@ -48,7 +48,7 @@ def _sed(head: SedHead, out: SedOutputs) -> Tensor:
 
 
 def _prior(head: PriorHead, out: SedOutputs) -> Tensor:
-    return ring_prior_loss(out.bias, out.text_ids, out.event_ids, out.event_masks)
+    return ring_prior_loss(out.bias, prior_ids(out), out.event_ids, out.event_masks)
 
 
 CROSS_RANK: dict[type, Callable[[Any, Any], Tensor]] = {ClipHead: _clip, SigLipHead: _siglip, SedHead: _sed, PriorHead: _prior}

@@ -42,6 +42,12 @@ class SedOutputs:
     bias: Tensor  # [K]
     event_ids: Tensor  # [B, E]
     event_masks: Tensor  # [B, E, L]
+    prior_text_ids: Tensor | None = None  # [K]: text_ids less the slots filled with negatives beyond the batch
+
+
+def prior_ids(out: SedOutputs) -> Tensor:
+    """The slots the prior loss fits: the batch's own descriptions (flamkit/data/negatives.py)."""
+    return out.text_ids if out.prior_text_ids is None else out.prior_text_ids
 
 
 class LossHead(nn.Module):
@@ -98,4 +104,4 @@ class PriorHead(LossHead):
     stream = "sed"
 
     def forward(self, out: SedOutputs) -> Tensor:
-        return LF.prior_loss(out.bias, out.text_ids, out.event_ids, out.event_masks)
+        return LF.prior_loss(out.bias, prior_ids(out), out.event_ids, out.event_masks)

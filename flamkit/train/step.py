@@ -37,7 +37,8 @@ def sed_outputs(model: FlamModel, batch: Any) -> SedOutputs:
         emb = emb.index_copy(0, real, t.emb.to(emb.dtype))
         scale = scale.index_copy(0, real, t.scale.to(scale.dtype))
         bias = bias.index_copy(0, real, t.bias.to(bias.dtype))
-    return SedOutputs(frames, emb, batch.text_ids, scale, bias, batch.event_ids, batch.event_masks)
+    return SedOutputs(frames, emb, batch.text_ids, scale, bias, batch.event_ids, batch.event_masks,
+                      getattr(batch, "prior_text_ids", None))
 
 
 STREAM_OUTPUTS = {"global": global_outputs, "sed": sed_outputs}

@@ -58,3 +58,15 @@ def test_the_shipped_holdout_eval_against_composed_runs():
     for fix in (["_holdout.seed=1"], [f"{t}.source.holdout.seed=1" for t in tasks]):
         fixed, _ = load_eval_config("debian_sfx_holdout", fix)
         assert holdout_conflicts(OmegaConf.to_container(fixed, resolve=True), run("data.holdout.seed=1"), "RUN") == []
+
+
+def test_the_seen_label_eval_scores_the_training_part_and_is_not_refused():
+    """eval=debian_sfx_seen measures the ceiling on trained labels on purpose: the guard lets it through."""
+    eval_cfg, _ = load_eval_config("debian_sfx_seen")
+    plain = OmegaConf.to_container(eval_cfg, resolve=True)
+    tasks = {k: v for k, v in plain.items() if not k.startswith("_")}
+    assert sorted(tasks) == ["seen", "seen_open"]
+    assert all(t["source"]["holdout"] == {"fraction": 0.15, "seed": 0, "part": "train"} for t in tasks.values())
+    run = OmegaConf.to_container(compose("flam", ["size=cpu_pretrained", "data=debian_sfx"]), resolve=True)
+    assert holdout_conflicts(plain, run, "RUN") == []
+    assert load_eval_config("debian_sfx_seen", ["_holdout.seed=1"])[0].seen.source.holdout.seed == 1

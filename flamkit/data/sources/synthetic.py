@@ -205,6 +205,11 @@ class SedSyntheticSource:
         pools = manifest_pools("sed_synthetic", events, backgrounds, general_events, strict,
                                label_holdout(holdout, "sed_synthetic"))
         self.tags_by_clip = pools.tags_by_clip
+        self._families: dict[str, set[str]] = {}
+        for clip in pools.events:  # a clip's descriptions and tags all name its sound
+            names = set(clip.texts) | set(pools.tags_by_clip.get(clip.key, ()))
+            for text in clip.texts:
+                self._families.setdefault(text, set()).update(names - {text})
         self.n_event_clips = len(pools.events)
         self.synth = MixtureSynthesizer(pools.events, pools.backgrounds, config, seed=int(seed))
         self._memo: ByteLRU[Example] = ByteLRU(memo_mb)
@@ -219,6 +224,10 @@ class SedSyntheticSource:
 
     def labels(self) -> None:
         return None  # each mixture holds many labels; balance with balance_labels instead
+
+    def descriptions(self) -> dict[str, set[str]]:
+        """Every event description the mixtures can hold, with the tags of its clips (data.negatives)."""
+        return {text: set(tags) for text, tags in self._families.items()}
 
     def get(self, index: int, rng: np.random.Generator) -> Example:
         """Mixture ``index`` (``rng`` is unused: the mixture is a function of (seed, index) alone)."""
