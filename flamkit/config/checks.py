@@ -215,6 +215,30 @@ def check_streams(cfg: DictConfig) -> list[str]:
     return problems
 
 
+def check_negatives(cfg: DictConfig) -> list[str]:
+    """``data.negatives`` (flamkit/data/negatives.py) needs sources that list their event descriptions."""
+    data = cfg.get("data") or {}
+    n = data.get("negatives", 0)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        return [f"data.negatives: must be a whole number >= 0 (extra SED text slots), got {n!r}"]
+    if n == 0:
+        return []
+    problems = []
+    sources = (((data.get("streams") or {}).get("sed") or {}).get("sources")) or {}
+    for label, node in sources.items():
+        if is_disabled(node):
+            continue
+        try:
+            cls = R.DATA_SOURCES.get(node.get("name"))
+        except (RegistryError, AttributeError):
+            continue  # reported by check_component
+        if not callable(getattr(cls, "descriptions", None)):
+            problems.append(f"data.streams.sed.sources.{label}: data.negatives={n} draws from the sources' event "
+                            f"descriptions, but {node.get('name')!r} does not list them (no descriptions()); "
+                            "set data.negatives=0 or use a source that does (sed_synthetic)")
+    return problems
+
+
 def check_config(cfg: DictConfig) -> None:
     """Raise :class:`ConfigError` listing every problem in ``cfg``; return None when it is sound.
 
@@ -225,6 +249,7 @@ def check_config(cfg: DictConfig) -> None:
     for slot, node in component_slots(cfg):
         problems.extend(check_component(slot, node))
     problems.extend(check_streams(cfg))
+    problems.extend(check_negatives(cfg))
     if problems:
         exp = cfg.get("experiment", "?")
         raise ConfigError(f"experiment {exp!r} has {len(problems)} config problem(s):\n  - " + "\n  - ".join(problems))

@@ -98,3 +98,18 @@ def test_text_projection_is_checked_only_when_set():
     with pytest.raises(ConfigError) as err:
         validate(cfg)
     assert "model.text_projection.hidden: not an argument of head 'identity'" in str(err.value)
+
+
+def test_negatives_need_sources_that_list_descriptions():
+    from flamkit.config.checks import check_negatives
+
+    def cfg(n, source="sed_synthetic"):
+        return OmegaConf.create({"data": {"negatives": n, "streams": {"sed": {"sources": {"s": {"name": source}}}}}})
+
+    assert check_negatives(cfg(0, "embedded")) == []
+    assert check_negatives(cfg(256)) == []
+    (msg,) = check_negatives(cfg(8, "embedded"))
+    assert msg.startswith("data.streams.sed.sources.s: data.negatives=8") and "set data.negatives=0" in msg
+    for bad in (-1, 1.5, True, "all"):
+        (msg,) = check_negatives(cfg(bad))
+        assert msg.startswith("data.negatives: must be a whole number >= 0")
