@@ -235,7 +235,7 @@ def check_negatives(cfg: DictConfig) -> list[str]:
         if not callable(getattr(cls, "descriptions", None)):
             problems.append(f"data.streams.sed.sources.{label}: data.negatives={n} draws from the sources' event "
                             f"descriptions, but {node.get('name')!r} does not list them (no descriptions()); "
-                            "set data.negatives=0 or use a source that does (sed_synthetic)")
+                            "set data.negatives=0 or use a source that does (sed_synthetic, embedded)")
     return problems
 
 

@@ -72,7 +72,7 @@ def negative_pool(sources: list[DataSource], stream: str) -> NegativePool:
     if missing:
         raise ValueError(
             f"data.negatives > 0: source(s) {missing} of data.streams.{stream} do not list their event "
-            "descriptions (a descriptions() method, as sed_synthetic has); set data.negatives=0"
+            "descriptions (a descriptions() method, as sed_synthetic and embedded have); set data.negatives=0"
         )
     pool = NegativePool.from_families(merge_families(f() for f in offered))
     if not len(pool):

@@ -106,9 +106,10 @@ def test_negatives_need_sources_that_list_descriptions():
     def cfg(n, source="sed_synthetic"):
         return OmegaConf.create({"data": {"negatives": n, "streams": {"sed": {"sources": {"s": {"name": source}}}}}})
 
-    assert check_negatives(cfg(0, "embedded")) == []
+    assert check_negatives(cfg(0, "sed_strong")) == []
+    assert check_negatives(cfg(8, "embedded")) == []
     assert check_negatives(cfg(256)) == []
-    (msg,) = check_negatives(cfg(8, "embedded"))
+    (msg,) = check_negatives(cfg(8, "sed_strong"))
     assert msg.startswith("data.streams.sed.sources.s: data.negatives=8") and "set data.negatives=0" in msg
     for bad in (-1, 1.5, True, "all"):
         (msg,) = check_negatives(cfg(bad))

@@ -180,3 +180,22 @@ def test_off_is_hash_neutral():
     off = OmegaConf.create({"data": {"slots_per_clip": 5, "negatives": 0}, "seed": 0})
     on = OmegaConf.create({"data": {"slots_per_clip": 5, "negatives": 64}, "seed": 0})
     assert config_hash(base) == config_hash(off) != config_hash(on)
+
+
+def test_embedded_lists_each_types_captions_as_aliases_of_each_other():
+    from flamkit.data.sources.embedded import EmbeddedSource
+
+    src = EmbeddedSource(sample_rate=16000, clip_seconds=2.0, size=4, n_instances_per_type=2)
+    families = src.descriptions()
+    by_type: dict[str, set[str]] = {}
+    for c in src.pools.events:
+        by_type.setdefault(c.tags[0], set()).update(c.texts)
+    assert set(families) == set().union(*by_type.values())
+    for captions in by_type.values():
+        for text in captions:
+            assert captions - {text} <= families[text]
+    pool = NegativePool.from_families(families)
+    some_type = next(iter(by_type.values()))
+    shown = next(iter(some_type))
+    drawn = pool.draw({text_id(shown)}, len(pool), np.random.default_rng(0))
+    assert not set(drawn) & {t.lower() for t in some_type}  # no caption of the shown type comes back

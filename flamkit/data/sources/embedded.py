@@ -89,6 +89,19 @@ class EmbeddedSource:
             return None
         return [c.tags[0] if c.tags else c.texts[0] for c in self.pools.events]
 
+    def descriptions(self) -> dict[str, set[str]]:
+        """Every description the events can carry, each with the other captions and tags of its event
+        type (for ``data.negatives``: a type shown by one caption must not be a negative by another)."""
+        by_type: dict[str, set[str]] = {}
+        for c in self.pools.events:
+            by_type.setdefault(c.tags[0] if c.tags else c.key, set()).update(c.texts, c.tags[1:])
+        out: dict[str, set[str]] = {}
+        for c in self.pools.events:
+            names = by_type[c.tags[0] if c.tags else c.key]
+            for text in c.texts:
+                out.setdefault(text, set()).update(names - {text})
+        return out
+
     def captions(self, clip: Any) -> tuple[str, ...]:
         """The captions of a clip's event type that belong to this split."""
         kind = EMBEDDED_EVENTS.get(clip.tags[0]) if clip.tags else None
