@@ -208,7 +208,6 @@ def collate_sed(
         if extra_slots < 0:
             raise ValueError(f"extra_slots must be >= 0; got {extra_slots}")
         K += extra_slots
-    if negatives is not None and K > own:
         taken = set(union)
         for ex in examples:
             for event in ex.events:

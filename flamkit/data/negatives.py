@@ -70,10 +70,18 @@ def batch_rng(keys: Sequence[str], seed: int) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest, "little"))
 
 
+def alias_families(groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> dict[str, set[str]]:
+    """Description -> the other strings that name its sound, from groups of (descriptions, tags) that
+    each name one sound (a clip, an event type). Descriptions may be drawn; tags only exclude."""
+    out: dict[str, set[str]] = {}
+    for texts, tags in groups:
+        texts = list(texts)
+        names = set(texts) | set(tags)
+        for text in texts:
+            out.setdefault(text, set()).update(names - {text})
+    return out
+
+
 def merge_families(parts: Iterable[Mapping[str, Iterable[str]] | None]) -> dict[str, set[str]]:
     """The union of several sources' description families (None: a source that offers none)."""
-    out: dict[str, set[str]] = {}
-    for part in parts:
-        for text, others in (part or {}).items():
-            out.setdefault(text, set()).update(others)
-    return out
+    return alias_families(([text], others) for part in parts for text, others in (part or {}).items())

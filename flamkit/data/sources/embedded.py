@@ -18,6 +18,7 @@ import numpy as np
 from flamkit.data.audio_io import crop_or_pad
 from flamkit.data.embedded import EMBEDDED_EVENTS, embedded_pools
 from flamkit.data.example import Example
+from flamkit.data.negatives import alias_families
 from flamkit.data.sources.synthetic import attach_tags, synth_config, synth_config_problems
 from flamkit.data.synth.mixer import MixtureSynthesizer, apply_fades
 from flamkit.registry import DATA_SOURCES
@@ -92,15 +93,12 @@ class EmbeddedSource:
     def descriptions(self) -> dict[str, set[str]]:
         """Every description the events can carry, each with the other captions and tags of its event
         type (for ``data.negatives``: a type shown by one caption must not be a negative by another)."""
-        by_type: dict[str, set[str]] = {}
+        by_type: dict[str, tuple[set[str], set[str]]] = {}
         for c in self.pools.events:
-            by_type.setdefault(c.tags[0] if c.tags else c.key, set()).update(c.texts, c.tags[1:])
-        out: dict[str, set[str]] = {}
-        for c in self.pools.events:
-            names = by_type[c.tags[0] if c.tags else c.key]
-            for text in c.texts:
-                out.setdefault(text, set()).update(names - {text})
-        return out
+            texts, tags = by_type.setdefault(c.tags[0] if c.tags else c.key, (set(), set()))
+            texts.update(c.texts)
+            tags.update(c.tags[1:])
+        return alias_families(by_type.values())
 
     def captions(self, clip: Any) -> tuple[str, ...]:
         """The captions of a clip's event type that belong to this split."""

@@ -22,6 +22,7 @@ import numpy as np
 from flamkit.data.example import Event, Example
 from flamkit.data.label_holdout import LabelHoldout, label_holdout
 from flamkit.data.memo import ByteLRU
+from flamkit.data.negatives import alias_families
 from flamkit.data.manifest import format_problems, read_manifest
 from flamkit.data.source import DataError
 from flamkit.data.synth.clips import ClipError, FileClip
@@ -205,11 +206,7 @@ class SedSyntheticSource:
         pools = manifest_pools("sed_synthetic", events, backgrounds, general_events, strict,
                                label_holdout(holdout, "sed_synthetic"))
         self.tags_by_clip = pools.tags_by_clip
-        self._families: dict[str, set[str]] = {}
-        for clip in pools.events:  # a clip's descriptions and tags all name its sound
-            names = set(clip.texts) | set(pools.tags_by_clip.get(clip.key, ()))
-            for text in clip.texts:
-                self._families.setdefault(text, set()).update(names - {text})
+        self._families = alias_families((clip.texts, pools.tags_by_clip.get(clip.key, ())) for clip in pools.events)
         self.n_event_clips = len(pools.events)
         self.synth = MixtureSynthesizer(pools.events, pools.backgrounds, config, seed=int(seed))
         self._memo: ByteLRU[Example] = ByteLRU(memo_mb)
@@ -227,7 +224,7 @@ class SedSyntheticSource:
 
     def descriptions(self) -> dict[str, set[str]]:
         """Every event description the mixtures can hold, with the tags of its clips (data.negatives)."""
-        return {text: set(tags) for text, tags in self._families.items()}
+        return {text: set(names) for text, names in self._families.items()}
 
     def get(self, index: int, rng: np.random.Generator) -> Example:
         """Mixture ``index`` (``rng`` is unused: the mixture is a function of (seed, index) alone)."""
