@@ -10,11 +10,12 @@ edits an example never changes the memo, and a memo hit is exactly what computin
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 import numpy as np
+
+from flamkit.lru import ByteBoundedLRU
 
 T = TypeVar("T")
 
@@ -30,30 +31,26 @@ class ByteLRU(Generic[T]):
     """``get(key, make)``: the memoised ``make()``; least recently used items go past ``max_mb``."""
 
     def __init__(self, max_mb: float) -> None:
-        self.max_bytes = int(float(max_mb) * 2**20)
-        self.bytes = 0
+        self._store: ByteBoundedLRU[T] = ByteBoundedLRU(int(float(max_mb) * 2**20))
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
+
+    @property
+    def bytes(self) -> int:
+        return self._store.bytes
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._store)
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
-        if self.max_bytes <= 0:
+        if self._store.max_bytes <= 0:
             return make()
-        item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
+        if key in self._store:
             self.hits += 1
-            return copy.deepcopy(item[0])
+            return copy.deepcopy(self._store.lookup(key))
         self.misses += 1
         value = make()
         size = _nbytes(value)
-        if size <= self.max_bytes:
-            self._items[key] = (copy.deepcopy(value), size)
-            self.bytes += size
-            while self.bytes > self.max_bytes:
-                _, (_, old) = self._items.popitem(last=False)
-                self.bytes -= old
+        if size <= self._store.max_bytes:
+            self._store.put(key, copy.deepcopy(value), size)
         return value

@@ -11,13 +11,14 @@ costs more than synthesising the mixture.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 import numpy as np
 import soundfile as sf
 import soxr
+
+from flamkit.lru import ByteBoundedLRU
 
 
 class ClipError(ValueError):
@@ -62,34 +63,30 @@ def read_audio(path: str, sample_rate: int) -> np.ndarray:
 
 
 class AudioCache:
-    """LRU cache of decoded clips keyed by (path, sample_rate), bounded by ``max_bytes``."""
+    """LRU cache of decoded clips keyed by (path, sample_rate), bounded by ``max_bytes``; thread-safe."""
 
     def __init__(self, max_bytes: int = 512 << 20) -> None:
-        self.max_bytes = int(max_bytes)
-        self._items: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
-        self._bytes = 0
+        self._store: ByteBoundedLRU[np.ndarray] = ByteBoundedLRU(max_bytes)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
+    @property
+    def max_bytes(self) -> int:
+        return self._store.max_bytes
+
     def get(self, path: str, sample_rate: int) -> np.ndarray:
         key = (path, int(sample_rate))
         with self._lock:
-            hit = self._items.get(key)
+            hit = self._store.lookup(key)
             if hit is not None:
-                self._items.move_to_end(key)
                 self.hits += 1
                 return hit
         audio = read_audio(path, sample_rate)
         audio.setflags(write=False)  # shared between callers
         with self._lock:
             self.misses += 1
-            if audio.nbytes <= self.max_bytes:
-                self._items[key] = audio
-                self._bytes += audio.nbytes
-                while self._bytes > self.max_bytes:
-                    _, old = self._items.popitem(last=False)
-                    self._bytes -= old.nbytes
+            self._store.put(key, audio, audio.nbytes)
         return audio
 
     def __getstate__(self) -> dict:  # a copy in another process starts empty (and gets its own lock)
@@ -100,8 +97,7 @@ class AudioCache:
 
     def clear(self) -> None:
         with self._lock:
-            self._items.clear()
-            self._bytes = 0
+            self._store.clear()
 
 
 DEFAULT_CACHE = AudioCache()

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from flamkit.lru import ByteBoundedLRU
+
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class CacheStats:
@@ -50,29 +52,31 @@ class FeatureCache:
     """LRU memo ``(backbone fingerprint, clip digest) -> features`` bounded by ``max_bytes``."""
 
     def __init__(self, max_bytes: int, directory: str | os.PathLike[str] | None = None) -> None:
-        self.max_bytes = int(max_bytes)
         self.directory = Path(directory).expanduser() if directory else None
-        self.bytes = 0
         self.stats = CacheStats()
-        self._store: OrderedDict[tuple[str, str], Tensor] = OrderedDict()
+        self._store: ByteBoundedLRU[Tensor] = ByteBoundedLRU(max_bytes)
+
+    @property
+    def max_bytes(self) -> int:
+        return self._store.max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        self._store.max_bytes = int(value)
+
+    @property
+    def bytes(self) -> int:
+        return self._store.bytes
 
     def __len__(self) -> int:
         return len(self._store)
 
     def clear(self) -> None:
         self._store.clear()
-        self.bytes = 0
 
     def _put(self, key: tuple[str, str], value: Tensor) -> None:
-        size = value.numel() * value.element_size()
-        if size > self.max_bytes:
-            return
-        self._store[key] = value
-        self.bytes += size
-        while self.bytes > self.max_bytes:
-            _, old = self._store.popitem(last=False)
-            self.bytes -= old.numel() * old.element_size()
-            self.stats.evictions += 1
+        self._store.put(key, value, value.numel() * value.element_size())
+        self.stats.evictions = self._store.evictions
 
     def features(self, fingerprint: str, audio: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         """``compute(audio)`` row by row from the memo; only the rows never seen are computed (batched)."""
@@ -80,7 +84,7 @@ class FeatureCache:
         out: list[Tensor | None] = []
         missing: list[int] = []
         for i, d in enumerate(digests):
-            hit = self._store.get((fingerprint, d))
+            hit = self._store.lookup((fingerprint, d))
             if hit is None and self.directory is not None:
                 hit = self._read(fingerprint, d)
                 if hit is not None:
@@ -90,7 +94,6 @@ class FeatureCache:
                 missing.append(i)
                 out.append(None)
             else:
-                self._store.move_to_end((fingerprint, d))
                 out.append(hit)
         self.stats.hits += len(digests) - len(missing)
         self.stats.misses += len(missing)
@@ -107,7 +110,6 @@ class FeatureCache:
                         log.warning("feature cache: cannot write under %s (%s); memoising in memory only", self.directory, exc)
                         self.directory = None
         return torch.stack([t for t in out if t is not None]).to(audio.device)
-
 
     def _path(self, fingerprint: str, digest: str) -> Path:
         assert self.directory is not None
