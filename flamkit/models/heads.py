@@ -17,22 +17,33 @@ from flamkit.registry import HEADS
 
 
 class MLP(nn.Module):
-    """Linear -> ReLU -> Linear, as LAION-CLAP's projection layers."""
+    """Linear -> ReLU -> Linear, as LAION-CLAP's projection layers; optional noise on the input in training.
 
-    def __init__(self, in_dim: int, hidden: int, out_dim: int) -> None:
+    ``input_noise`` (sigma) adds Gaussian noise of sigma times each input's RMS to every input while
+    training: a projection fitted on a few hundred training descriptions then has to map a whole
+    neighbourhood of each to the same place, which is what an unseen description near it needs.
+    """
+
+    def __init__(self, in_dim: int, hidden: int, out_dim: int, input_noise: float = 0.0) -> None:
         super().__init__()
+        if not float(input_noise) >= 0.0:
+            raise ValueError(f"mlp: input_noise must be >= 0, got {input_noise}")
         self.fc1 = nn.Linear(in_dim, hidden)
         self.act = nn.ReLU()
         self.fc2 = nn.Linear(hidden, out_dim)
+        self.input_noise = float(input_noise)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.training and self.input_noise > 0.0:
+            rms = x.detach().pow(2).mean(dim=-1, keepdim=True).sqrt()
+            x = x + self.input_noise * rms * torch.randn_like(x)
         return self.fc2(self.act(self.fc1(x)))
 
 
 @HEADS.register("mlp")
-def projection_mlp(in_dim: int, out_dim: int, hidden: int = 512) -> MLP:
+def projection_mlp(in_dim: int, out_dim: int, hidden: int = 512, input_noise: float = 0.0) -> MLP:
     """Projection of encoder features into the shared embedding space (before L2 normalisation)."""
-    return MLP(in_dim, hidden, out_dim)
+    return MLP(in_dim, hidden, out_dim, input_noise)
 
 
 @HEADS.register("linear")
