@@ -76,10 +76,17 @@ class PerTextMLP(nn.Module):
     """
 
     def __init__(
-        self, in_dim: int, hidden: int, init: float, exponentiate: bool, detach_input: bool, max_log: Optional[float]
+        self,
+        in_dim: int,
+        hidden: int,
+        init: float,
+        exponentiate: bool,
+        detach_input: bool,
+        max_log: Optional[float],
+        input_noise: float = 0.0,
     ) -> None:
         super().__init__()
-        self.mlp = MLP(in_dim, hidden, 1)
+        self.mlp = MLP(in_dim, hidden, 1, input_noise)
         nn.init.zeros_(self.mlp.fc2.weight)
         nn.init.constant_(self.mlp.fc2.bias, init)
         self.exponentiate = exponentiate
@@ -114,20 +121,29 @@ class Scalar(nn.Module):
 
 @HEADS.register("per_text_scale")
 def per_text_scale(
-    in_dim: int, hidden: int = 512, init: float = math.log(10.0), max_log: Optional[float] = math.log(100.0)
+    in_dim: int,
+    hidden: int = 512,
+    init: float = math.log(10.0),
+    max_log: Optional[float] = math.log(100.0),
+    input_noise: float = 0.0,
 ) -> PerTextMLP:
-    """alpha(y) = exp(MLP_alpha(E_t(y))), trained by the SED loss (C.6)."""
-    return PerTextMLP(in_dim, hidden, init, exponentiate=True, detach_input=False, max_log=max_log)
+    """alpha(y) = exp(MLP_alpha(E_t(y))), trained by the SED loss (C.6); ``input_noise`` as the ``mlp`` projection's."""
+    return PerTextMLP(in_dim, hidden, init, exponentiate=True, detach_input=False, max_log=max_log, input_noise=input_noise)
 
 
 @HEADS.register("per_text_bias")
-def per_text_bias(in_dim: int, hidden: int = 512, init: float = -8.0, detach_input: bool = True) -> PerTextMLP:
+def per_text_bias(
+    in_dim: int, hidden: int = 512, init: float = -8.0, detach_input: bool = True, input_noise: float = 0.0
+) -> PerTextMLP:
     """beta(y) = MLP_beta(E_t(y)), fitted by the prior loss alone (§3.2, C.6).
 
     ``detach_input`` (default) keeps the prior loss from reshaping the text encoder: only the MLP
     learns the dataset's label marginals, as the paper's "auxiliary classifier" reading suggests.
+    ``input_noise`` as the ``mlp`` projection's: the prior of an unseen description is an extrapolation.
     """
-    return PerTextMLP(in_dim, hidden, init, exponentiate=False, detach_input=detach_input, max_log=None)
+    return PerTextMLP(
+        in_dim, hidden, init, exponentiate=False, detach_input=detach_input, max_log=None, input_noise=input_noise
+    )
 
 
 @HEADS.register("scalar_scale")

@@ -1,9 +1,9 @@
-"""Projection heads: the MLP's training-time input noise (``input_noise``)."""
+"""Projection and per-text heads: the training-time input noise (``input_noise``)."""
 
 import pytest
 import torch
 
-from flamkit.models.heads import MLP, projection_mlp
+from flamkit.models.heads import MLP, per_text_bias, per_text_scale, projection_mlp
 
 
 def test_noise_only_in_training_and_zero_noise_is_the_plain_mlp():
@@ -39,3 +39,15 @@ def test_noise_scale_is_sigma_times_each_inputs_rms():
 def test_negative_noise_is_refused():
     with pytest.raises(ValueError, match="input_noise"):
         projection_mlp(in_dim=4, out_dim=2, input_noise=-0.1)
+
+
+@pytest.mark.parametrize("factory", [per_text_scale, per_text_bias])
+def test_per_text_heads_take_the_same_input_noise(factory):
+    torch.manual_seed(2)
+    noisy, plain = factory(in_dim=8, hidden=4, input_noise=0.5), factory(in_dim=8, hidden=4)
+    torch.nn.init.normal_(noisy.mlp.fc2.weight)  # the zero-initialised last layer would hide the input
+    plain.load_state_dict(noisy.state_dict())
+    x = torch.randn(6, 8)
+    torch.testing.assert_close(noisy.eval()(x), plain.eval()(x), rtol=0, atol=0)
+    assert noisy.mlp.input_noise == 0.5 and plain.mlp.input_noise == 0.0
+    assert not torch.allclose(noisy.train()(x), plain.train()(x))
