@@ -21,7 +21,7 @@ def test_noise_only_in_training_and_zero_noise_is_the_plain_mlp():
 
 
 def test_noise_scale_is_sigma_times_each_inputs_rms():
-    """With an identity-like first layer the noise reaching fc1 is read off exactly, in float64."""
+    """The noise is read off the first layer's input through a hook, in float64, for a large and a small input."""
     torch.manual_seed(1)
     sigma, dim = 0.3, 4096
     head = MLP(dim, dim, dim, input_noise=sigma).double().train()
