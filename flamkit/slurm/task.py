@@ -18,10 +18,15 @@ requeued by SLURM itself (preemption in REQUEUE mode, ``scontrol requeue``), and
 when it timed out or was preempted without requeue. The requeued job composes nothing: it runs this
 same pickled task, whose config hash finds the run folder, and ``train.resume=auto`` resumes it from
 the checkpoint written at the stop - no lost or repeated steps.
+
+Crashes. A job that dies in native code (a segfault, or glibc aborting on a corrupted heap) leaves
+only "srun: task 0: Aborted" in SLURM's log; the task turns on :mod:`faulthandler` for its whole
+life, so the job's stderr also holds every thread's Python traceback at the moment of the crash.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import socket
@@ -161,10 +166,14 @@ class TrainTask(submitit.helpers.Checkpointable):
 
     def __call__(self) -> dict[str, Any]:
         early = StopFlag().install()  # first: from here on submitit's USR2/TERM handlers are out of play
+        was_enabled = faulthandler.is_enabled()
+        faulthandler.enable(all_threads=True)
         try:
             return self._run()
         finally:
             early.uninstall()
+            if not was_enabled:
+                faulthandler.disable()
 
     def _run(self) -> dict[str, Any]:
         self.ops.export_distributed()

@@ -164,3 +164,39 @@ def test_array_job_id(monkeypatch):
     monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "2")
     monkeypatch.setenv("SLURM_RESTART_COUNT", "3")
     assert SlurmOps().job_id() == "99_2" and SlurmOps().restart_count() == 3
+
+
+class _FaultHandlerSpy:
+    """Stands in for :mod:`faulthandler` (pytest keeps the real one on for its own crash reports)."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.calls: list[tuple[str, dict]] = []
+
+    def is_enabled(self) -> bool:
+        return self.enabled
+
+    def enable(self, **kwargs) -> None:
+        self.enabled = True
+        self.calls.append(("enable", kwargs))
+
+    def disable(self) -> None:
+        self.enabled = False
+        self.calls.append(("disable", {}))
+
+
+def test_native_crash_tracebacks_are_on_while_the_task_runs(tmp_path, monkeypatch):
+    import flamkit.slurm.task as task_module
+
+    spy = _FaultHandlerSpy()
+    monkeypatch.setattr(task_module, "faulthandler", spy)
+    seen: list[bool] = []
+
+    def train_and_look(cfg, reference):
+        seen.append(spy.is_enabled())
+        return counting_train(cfg, reference)
+
+    cfg = fake_config(tmp_path, max_steps=2)
+    TrainTask(cfg, cfg, train_fn=train_and_look, ops=RecordingOps())()
+    assert seen == [True], "faulthandler must be on while training runs"
+    assert spy.calls == [("enable", {"all_threads": True}), ("disable", {})], "and back off afterwards"
