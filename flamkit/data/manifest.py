@@ -21,6 +21,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from flamkit.data.corpora import build_hint
+
 KINDS = ("event", "background", "mixture")  # mixture: rows of a rendered dataset (render_dataset)
 NUMERIC = ("duration_s", "duration")
 
@@ -142,7 +144,8 @@ def read_manifest(
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ManifestError(f"{path}: manifest not found")
+        hint = build_hint(path)
+        raise ManifestError(f"{path}: manifest not found" + (f"; {hint}" if hint else ""))
     base = os.path.abspath(os.path.expanduser(root)) if root else os.path.dirname(os.path.abspath(path))
     lower = path.lower()
     if lower.endswith((".jsonl", ".json", ".ndjson")):

@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 from flamkit.checkpoints import choose_checkpoint, run_dir_of
 from flamkit.config.compose import ConfigError
 from flamkit.eval.configs import apply_overrides, list_eval_configs, load_eval_config
-from flamkit.eval.holdout_guard import holdout_conflicts
+from flamkit.eval.holdout_guard import eval_conflicts
 from flamkit.eval.inference import AudioLoadError
 from flamkit.eval.metrics.ground_truth import GroundTruthError
 from flamkit.eval.runner import build_tasks, metrics_document, run_tasks, write_outputs
@@ -71,7 +71,7 @@ def evaluate_checkpoint(
         tasks = build_tasks(eval_cfg)
         if run_dir is not None and (run_dir / "config.yaml").is_file():
             run_cfg = OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml"), resolve=True)
-            conflicts = holdout_conflicts(OmegaConf.to_container(eval_cfg, resolve=True), run_cfg, str(run_dir))
+            conflicts = eval_conflicts(OmegaConf.to_container(eval_cfg, resolve=True), run_cfg, str(run_dir))
             if conflicts:
                 raise EvalRunError("the evaluation would score labels the model was trained on:\n  - " + "\n  - ".join(conflicts))
     except (ConfigError, EvalInputError, FileNotFoundError) as exc:

@@ -6,6 +6,13 @@ label of that manifest, has heard part of that set, and its numbers would look b
 are, with nothing in the output to say so. Before any audio is read, each task's held-out source is
 compared with the training sources of the run (its saved ``config.yaml``) that read the same
 manifest: their ``fraction`` and ``seed`` must agree, and such a source must hold labels out.
+
+Sets of labels that are unseen by construction (``eval=debian_sfx_dev``, ``eval=debian_extra_new``)
+come from *other* manifests than training, so the check above cannot see a run that trained on them
+(``data=debian_sfx_plus`` holds every label of ``eval=debian_extra_new``). An eval config lists such
+tasks under ``_unseen: [task, ...]``; for each, the labels of its events manifest are compared with
+the event labels every training source of the run reads (after its own hold-out), and any shared
+label refuses the evaluation.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 
 from flamkit.config.checks import eval_task_items, is_disabled
 from flamkit.data.label_holdout import label_holdout
+from flamkit.data.manifest import read_manifest
 
 MANIFEST_KEYS = ("events", "manifest")
 
@@ -74,3 +82,54 @@ def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], r
                 )
                 break
     return problems
+
+
+def _event_labels(source: Mapping[str, Any], where: str) -> set[str]:
+    """Casefolded labels of the event rows of every manifest ``source`` reads, after its hold-out.
+
+    A manifest that does not exist yet gives none: the source's own build reports it when it runs.
+    """
+    holdout = source.get("holdout")
+    keep = label_holdout(holdout, f"{where}.holdout") if isinstance(holdout, Mapping) else None
+    labels: set[str] = set()
+    for manifest in sorted(_manifests(source)):
+        if not os.path.isfile(manifest):
+            continue
+        for row in read_manifest(manifest, required=("label",), check_files=False, strict=False).rows:
+            label = str(row.get("label") or "").strip()
+            if label and row.get("kind", "event") == "event" and (keep is None or keep.keeps(label)):
+                labels.add(label.casefold())
+    return labels
+
+
+def unseen_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run: str) -> list[str]:
+    """One message per task listed in ``_unseen`` whose labels the run trained on (empty: none)."""
+    listed = eval_cfg.get("_unseen") or []
+    if isinstance(listed, str) or not isinstance(listed, (list, tuple)):
+        return [f"_unseen must be a list of task names, got {listed!r}"]
+    tasks = dict(eval_task_items(eval_cfg))
+    problems, trained = [], None
+    for label in listed:
+        task = tasks.get(label)
+        source = task.get("source") if isinstance(task, Mapping) else None
+        if not isinstance(source, Mapping):
+            problems.append(f"_unseen lists {label!r}, which is not a task with a source (tasks: {sorted(tasks)})")
+            continue
+        wanted = _event_labels(source, f"eval.{label}.source")
+        if trained is None:
+            trained = {key: _event_labels(src, key) for key, src in _training_sources(run_cfg)}
+        for key, labels in trained.items():
+            shared = sorted(wanted & labels)
+            if shared:
+                problems.append(
+                    f"task {label!r} scores labels never trained on, but run {run} trained on {len(shared)} of them "
+                    f"({key}: {', '.join(repr(x) for x in shared[:5])}{', ...' if len(shared) > 5 else ''}): "
+                    f"its numbers would not measure unseen sounds. Score a run that did not train on them"
+                )
+                break
+    return problems
+
+
+def eval_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run: str) -> list[str]:
+    """Both checks: held-out labels of a training manifest, and label sets declared ``_unseen``."""
+    return holdout_conflicts(eval_cfg, run_cfg, run) + unseen_conflicts(eval_cfg, run_cfg, run)

@@ -21,7 +21,7 @@ from flamkit.config.compose import ConfigError, compose
 from flamkit.config.checks import check_config, eval_task_items
 from flamkit.eval.checkpoint_eval import EvalRunError, evaluate_checkpoint
 from flamkit.eval.configs import load_eval_config
-from flamkit.eval.holdout_guard import holdout_conflicts
+from flamkit.eval.holdout_guard import eval_conflicts
 from flamkit.eval.runner import markdown
 from flamkit.study.spec import Stage, StudySpec
 from flamkit.train.loop import train  # also registers every component kind a stage's config names
@@ -92,7 +92,7 @@ def validate_study(spec: StudySpec, user: Sequence[str]) -> None:
             raise ConfigError(f"{spec.path}: stage {stage.name} ({stage.experiment}): {exc}") from exc
         cfg.train.init_from = None  # the placeholder is not a checkpoint yet
         check_config(cfg)
-        conflicts = holdout_conflicts(held_plain, OmegaConf.to_container(cfg, resolve=True), f"stage {stage.name}")
+        conflicts = eval_conflicts(held_plain, OmegaConf.to_container(cfg, resolve=True), f"stage {stage.name}")
         if conflicts:
             raise ConfigError(f"{spec.path}: the evaluation would score labels the model trains on:\n  - " + "\n  - ".join(conflicts))
 

@@ -116,3 +116,13 @@ def test_path_key_and_root(tmp_path, audio):
     assert read_manifest(j, path_key="file", root=str(tmp_path)).rows[0]["path"] == str(audio)
     with pytest.raises(ManifestError, match="audio file not found"):
         read_manifest(j, path_key="file")  # relative to the manifest's folder by default: lists/a.flac
+
+
+def test_missing_manifest_of_a_known_corpus_names_its_build_command(tmp_path):
+    with pytest.raises(ManifestError, match=r"debian-extra corpus is not built there: python -m flamkit.data.corpora.debian_extra"):
+        read_manifest(tmp_path / "debian-extra" / "manifests" / "train_plus.jsonl")
+    with pytest.raises(ManifestError, match=r"debian-sfx/build.sh"):
+        read_manifest(tmp_path / "debian-sfx" / "manifests" / "train.jsonl")
+    with pytest.raises(ManifestError) as plain:
+        read_manifest(tmp_path / "mine" / "train.jsonl")
+    assert str(plain.value).endswith("manifest not found")

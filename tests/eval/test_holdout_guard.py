@@ -70,3 +70,49 @@ def test_the_seen_label_eval_scores_the_training_part_and_is_not_refused():
     run = OmegaConf.to_container(compose("flam", ["size=cpu_pretrained", "data=debian_sfx"]), resolve=True)
     assert holdout_conflicts(plain, run, "RUN") == []
     assert load_eval_config("debian_sfx_seen", ["_holdout.seed=1"])[0].seen.source.holdout.seed == 1
+
+
+def _write(path, labels):
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps({"path": f"/a/{i}.flac", "label": lab, "kind": "event"}) + "\n"
+                            for i, lab in enumerate(labels)))
+    return str(path)
+
+
+def _unseen_eval(events):
+    task = {"name": "sed", "source": {"name": "sed_synthetic", "events": events, "backgrounds": events}}
+    return {"_unseen": ["new"], "new": task, "other": task}
+
+
+def test_unseen_tasks_refuse_a_run_that_trained_on_their_labels(tmp_path):
+    from flamkit.eval.holdout_guard import eval_conflicts, unseen_conflicts
+
+    new = _write(tmp_path / "extra" / "new.jsonl", ["Rooster crowing", "toilet flushing"])
+    base = _write(tmp_path / "sfx" / "train.jsonl", ["cow mooing", "dog barking"])
+    plus = _write(tmp_path / "extra" / "plus.jsonl", ["cow mooing", "rooster crowing "])
+    assert unseen_conflicts(_unseen_eval(new), _run(None, manifest=base), "RUN") == []
+    [msg] = unseen_conflicts(_unseen_eval(new), _run(None, manifest=plus), "RUN")  # case and spaces do not hide it
+    assert "'new'" in msg and "1 of them" in msg and "'rooster crowing'" in msg and "data.streams.sed.sources.mix" in msg
+    assert eval_conflicts(_unseen_eval(new), _run(None, manifest=plus), "RUN") == [msg]
+    # the run's own hold-out counts: a label it held out was not trained on
+    held = next(s for s in range(50) if _run_holds_out("rooster crowing", s))
+    assert unseen_conflicts(_unseen_eval(new), _run({"fraction": 0.5, "seed": held}, manifest=plus), "RUN") == []
+    # a task not listed under _unseen is not checked; a listed name that is no task is an error
+    assert unseen_conflicts({"other": _unseen_eval(new)["new"]}, _run(None, manifest=plus), "RUN") == []
+    [bad] = unseen_conflicts({"_unseen": ["nope"], "new": _unseen_eval(new)["new"]}, _run(None, manifest=plus), "RUN")
+    assert "'nope'" in bad and "['new']" in bad
+
+
+def _run_holds_out(label, seed):
+    from flamkit.data.label_holdout import LabelHoldout
+
+    return LabelHoldout(0.5, seed, "holdout").held_out(label)
+
+
+def test_dev_and_extra_evals_declare_their_tasks_unseen():
+    for name, tasks in (("debian_sfx_dev", ["dev", "dev_open"]), ("debian_extra_new", ["new", "new_open"]),
+                        ("debian_extra_holdout", ["holdout", "holdout_open"])):
+        cfg, _ = load_eval_config(name, [])
+        assert list(cfg._unseen) == tasks

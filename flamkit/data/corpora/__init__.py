@@ -1,0 +1,22 @@
+"""Builders of labelled corpora from package registries, and how to build each one when it is missing."""
+
+from __future__ import annotations
+
+import os
+
+# The folder name of each corpus a shipped config reads, and the command that builds it: a config
+# pointing at a corpus that was never built fails with the command instead of a bare "not found".
+BUILD_COMMANDS = {
+    "debian-sfx": "bash ../shared/data/debian-sfx/build.sh (about 3.5 min; or set $FLAMKIT_DEBIAN_SFX to where it is)",
+    "debian-extra": "python -m flamkit.data.corpora.debian_extra (about 1.5 min, after debian-sfx; "
+                    "or set $FLAMKIT_DEBIAN_EXTRA to where it is)",
+}
+
+
+def build_hint(path: str | os.PathLike[str]) -> str | None:
+    """The build command of the known corpus ``path`` lies in, if any."""
+    parts = os.path.normpath(os.path.abspath(os.path.expanduser(os.fspath(path)))).split(os.sep)
+    for name, command in BUILD_COMMANDS.items():
+        if name in parts:
+            return f"the {name} corpus is not built there: {command}"
+    return None
