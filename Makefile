@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # numpy==1.23.0 and librosa==0.9.2, neither of which flamkit's use of it (torch and the weights) needs.
 AISFX := aisfx==0.1.2
 
-.PHONY: install quickstart test test-fast lock clean system-deps bench-deps
+.PHONY: install quickstart real-sounds test test-fast lock clean system-deps bench-deps
 
 PLUGINS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 
@@ -35,6 +35,13 @@ install: $(STAMP) system-deps
 
 quickstart: install
 	$(BIN)/flamkit quickstart
+
+# The real-sound study (docs/results.md): needs `bash ../shared/data/debian-sfx/build.sh` first; builds
+# the extra training corpus (about 1.5 min, 2 GB of .deb downloads, skipped when built) and trains and
+# scores the three models on the debian-sfx dev labels.
+real-sounds: install
+	$(BIN)/python -m flamkit.data.corpora.debian_extra
+	$(BIN)/flamkit study debian_sfx
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -116,3 +116,20 @@ def test_dev_and_extra_evals_declare_their_tasks_unseen():
                         ("debian_extra_holdout", ["holdout", "holdout_open"])):
         cfg, _ = load_eval_config(name, [])
         assert list(cfg._unseen) == tasks
+
+
+def test_held_out_task_refuses_a_run_whose_superset_manifest_held_out_another_split(tmp_path):
+    """data=debian_sfx_plus trains on train_plus.jsonl (every train.jsonl row and more): the paths differ,
+    so the split check cannot pair them, and the labels must."""
+    from flamkit.eval.holdout_guard import eval_conflicts
+
+    labels = [f"sound {i}" for i in range(40)]
+    base = _write(tmp_path / "sfx" / "train.jsonl", labels)
+    plus = _write(tmp_path / "extra" / "train_plus.jsonl", labels + ["rooster crowing"])
+    held = _eval(seed=0, fraction=0.3, events=base)
+    assert eval_conflicts(held, _run({"fraction": 0.3, "seed": 0}, manifest=plus), "RUN") == []  # the same split
+    [msg] = eval_conflicts(held, _run({"fraction": 0.3, "seed": 1}, manifest=plus), "RUN")  # another split
+    assert "'holdout'" in msg and "_holdout.seed=N" in msg
+    # the same manifest on both sides still gets the split check's message, with its exact fix
+    [same] = eval_conflicts(held, _run({"fraction": 0.3, "seed": 1}, manifest=base), "RUN")
+    assert "holdout.source.holdout.seed=1" in same

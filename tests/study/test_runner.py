@@ -47,7 +47,9 @@ def test_a_study_whose_held_out_eval_the_stages_train_on_fails_before_training()
     from flamkit.study.spec import load_study
 
     spec = load_study("debian_sfx_select")
-    validate_study(spec, [])
+    # data=debian_sfx: the stages read the manifest the eval splits, so the split mismatch is found
+    # by path alone, corpus built or not (data=debian_sfx_plus is caught by labels, tests/eval)
+    validate_study(spec, ["data=debian_sfx"])
     with pytest.raises(ConfigError, match=r"--eval _holdout\.seed=1"):
-        validate_study(spec, ["data.holdout.seed=1"])
-    validate_study(dataclasses.replace(spec, eval_overrides=("_holdout.seed=1",)), ["data.holdout.seed=1"])
+        validate_study(spec, ["data=debian_sfx", "data.holdout.seed=1"])
+    validate_study(dataclasses.replace(spec, eval_overrides=("_holdout.seed=1",)), ["data=debian_sfx", "data.holdout.seed=1"])
