@@ -254,11 +254,8 @@ def process_clip(job: tuple[str, str]) -> tuple[float, str | None]:
 
 
 def sha1_of(path: Path) -> str:
-    h = hashlib.sha1()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha1").hexdigest()
 
 
 # ----------------------------------------------------------------------------- plan and build
