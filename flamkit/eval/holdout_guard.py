@@ -52,13 +52,20 @@ def _split(holdout: Mapping[str, Any], where: str) -> tuple[float, int]:
     return parsed.fraction, parsed.seed
 
 
-def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run: str) -> list[str]:
-    """One message per eval task whose held-out labels the run may have trained on (empty: none)."""
-    problems = []
+def _held_out_sources(eval_cfg: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
+    """(task, source, holdout) of each task whose source holds labels out (``holdout: {part: holdout}``)."""
     for label, task in eval_task_items(eval_cfg):
         source = task.get("source") if isinstance(task, Mapping) else None
         held = source.get("holdout") if isinstance(source, Mapping) else None
-        if not isinstance(held, Mapping) or held.get("part") != "holdout" or "fraction" not in held:
+        if isinstance(held, Mapping) and held.get("part") == "holdout":
+            yield label, source, held
+
+
+def holdout_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run: str) -> list[str]:
+    """One message per eval task whose held-out labels the run may have trained on (empty: none)."""
+    problems = []
+    for label, source, held in _held_out_sources(eval_cfg):
+        if "fraction" not in held:
             continue
         wanted = _split(held, f"eval.{label}.source.holdout")
         for key, trained in _training_sources(run_cfg):
@@ -105,17 +112,6 @@ def _event_labels(source: Mapping[str, Any], where: str) -> set[str]:
     return labels
 
 
-def held_out_tasks(eval_cfg: Mapping[str, Any]) -> list[str]:
-    """Tasks whose source holds labels out of its manifest (``holdout: {part: holdout}``)."""
-    tasks = []
-    for label, task in eval_task_items(eval_cfg):
-        source = task.get("source") if isinstance(task, Mapping) else None
-        held = source.get("holdout") if isinstance(source, Mapping) else None
-        if isinstance(held, Mapping) and held.get("part") == "holdout":
-            tasks.append(label)
-    return tasks
-
-
 def unseen_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run: str,
                      also: Sequence[str] = ()) -> list[str]:
     """One message per task listed in ``_unseen`` (or in ``also``) whose labels the run trained on."""
@@ -151,4 +147,5 @@ def eval_conflicts(eval_cfg: Mapping[str, Any], run_cfg: Mapping[str, Any], run:
     """Every check: held-out splits of a shared manifest (with the override that fixes them), then the
     labels themselves, for ``_unseen`` tasks and for held-out tasks whose training manifest differs
     (``data=debian_sfx_plus`` reads a superset of the manifest ``eval=debian_sfx_holdout`` splits)."""
-    return holdout_conflicts(eval_cfg, run_cfg, run) or unseen_conflicts(eval_cfg, run_cfg, run, also=held_out_tasks(eval_cfg))
+    return holdout_conflicts(eval_cfg, run_cfg, run) or unseen_conflicts(
+        eval_cfg, run_cfg, run, also=[label for label, _, _ in _held_out_sources(eval_cfg)])
