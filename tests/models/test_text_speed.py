@@ -31,3 +31,4 @@ def test_sdpa_attention_matches_eager_attention():
     assert sdpa.model.config._attn_implementation == "sdpa" and eager.model.config._attn_implementation == "eager"
     with torch.no_grad():
         torch.testing.assert_close(sdpa(TEXTS), eager(TEXTS), rtol=1e-5, atol=1e-5)
+

