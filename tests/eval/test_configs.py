@@ -5,7 +5,7 @@ from flamkit.config.compose import ConfigError
 from flamkit.eval.configs import eval_config_path, list_eval_configs, load_eval_config
 from flamkit.eval.runner import build_tasks
 
-SHIPPED = ["dcase_sed", "debian_extra_holdout", "debian_extra_new", "debian_sfx_dev", "debian_sfx_holdout", "debian_sfx_seen", "embedded_heldout",
+SHIPPED = ["dcase_sed", "debian_extra_holdout", "debian_extra_new", "debian_extra_other", "debian_sfx_dev", "debian_sfx_holdout", "debian_sfx_seen", "embedded_heldout",
            "open_vocab_sed", "retrieval", "zero_shot"]
 
 

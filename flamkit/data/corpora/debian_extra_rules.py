@@ -30,7 +30,9 @@ class PackageRules:
 # voice and menu folders. Game music needs no rule of its own: the rules only name sound effects.
 GLOBAL_SKIP = r"_desc|(^|/)(speech|voices?|menu)/"
 
-PACKAGES: dict[str, PackageRules] = {
+# The first batch (13 packages); the second is in debian_extra_rules_apps.py and _games.py, and the
+# builder merges all three into its one ``PACKAGES`` (``debian_extra.PACKAGES``).
+FIRST_BATCH: dict[str, PackageRules] = {
     "tuxpaint-stamps-default": PackageRules("GPL-2", "usr/share/tuxpaint/stamps", (
         (r"/frog\.ogg$", "frog croaking"), (r"/blackbird\.ogg$", "blackbird singing"), (r"/crow\.ogg$", "crow cawing"),
         (r"/cuckoo\.ogg$", "cuckoo calling"), (r"birds/(drake|duck)\.ogg$", "duck quacking"),

@@ -16,7 +16,9 @@ import soundfile as sf
 from flamkit.data.corpora.debian_extra import (
     COLS,
     MAX_EVENT_S,
+    PACKAGES,
     SR,
+    TRAINING_PACKAGES,
     DevGuard,
     LeakageError,
     build,
@@ -25,7 +27,9 @@ from flamkit.data.corpora.debian_extra import (
     label_key,
     process_clip,
 )
-from flamkit.data.corpora.debian_extra_rules import DEV_SOURCE_BLOCKLIST, PACKAGES, PackageRules
+from flamkit.data.corpora.debian_extra_rules import DEV_SOURCE_BLOCKLIST, FIRST_BATCH, PackageRules
+from flamkit.data.corpora.debian_extra_rules_apps import APP_PACKAGES
+from flamkit.data.corpora.debian_extra_rules_games import GAME_PACKAGES
 
 # The debian-sfx dev event labels the blocklist was written for (labels.tsv of the SYNTH=1 build).
 DEV_LABELS = [
@@ -61,6 +65,21 @@ def guard() -> DevGuard:
         ("minetest-data", "default/sounds/default_gravel_footstep.2.ogg", "footstep on gravel"),
         ("sonic-pi-samples", "tabla_ghe3.flac", "tabla"),
         ("bucklespring-data", "1e-0.wav", "mechanical keyboard keystroke"),
+        # second batch
+        ("qabcs-data", "noises/erhu.ogg", "erhu"),
+        ("qabcs-data", "noises/guinea_fowl.ogg", "guinea fowl call"),
+        ("qabcs-data", "noises/grand_piano.ogg", "piano"),
+        ("qabcs-data", "sounds/cheering.ogg", "crowd cheering"),
+        ("libreoffice-common", "glasses.wav", "glasses clinking"),
+        ("xemacs21-basesupport", "snore.wav", "snoring"),
+        ("hydrogen-data", "TR808EmulationKit/808_Clave.flac", "electronic clave"),
+        ("berusky2-data", "Krysa2.wav", "rat squeaking"),
+        ("berusky2-data", "dvereotevrit2.wav", "door opening"),
+        ("simutrans-pak64", "crossing.wav", "level crossing bell ringing"),
+        ("etw-data", "crowd/crowd07.wav", "stadium crowd"),
+        ("7kaa-data", "THUNDER.WAV", "thunder"),
+        ("plee-the-bear-data", "forest/gorilla/hit-chest-2.ogg", "gorilla beating its chest"),
+        ("pekka-kana-2-data", "sprites/chick.wav", "chick peeping"),
     ],
 )
 def test_rules_label_paths(pkg, rel, label):
@@ -78,10 +97,49 @@ def test_rules_label_paths(pkg, rel, label):
         ("supertux-data", "music/forest/forest.ogg"),
         ("bucklespring-data", "1e-1.wav"),  # key release: not kept
         ("scratch", "Electronic/Zoop.wav"),  # no rule: unmatched files are dropped
+        ("qabcs-data", "noises/cheburashka.ogg"),  # a cartoon character
+        ("qabcs-data", "noises/earth.ogg"),  # a silent object
+        ("qabcs-data", "noises/pig_iron.ogg"),  # rules match whole stems only
+        ("qabcs-data", "words/cow.ogg"),  # spoken word
+        ("berusky2-data", "voc1.wav"),
+        ("etw-data", "music/back3.wav"),
+        ("tuxmath-data", "tuxi.ogg"),  # music
+        ("heroes-sound-effects", "menu01.wav"),
     ],
 )
 def test_rules_drop_paths(pkg, rel):
     assert label_for(PACKAGES[pkg], rel) is None
+
+
+def test_packages_merge_both_batches_without_overlap():
+    assert set(PACKAGES) == set(FIRST_BATCH) | set(APP_PACKAGES) | set(GAME_PACKAGES)
+    assert len(PACKAGES) == len(FIRST_BATCH) + len(APP_PACKAGES) + len(GAME_PACKAGES)
+    assert TRAINING_PACKAGES == tuple(FIRST_BATCH)  # the second batch is a test of other sources, not training
+    for pkg, rules in PACKAGES.items():
+        assert rules.license and rules.root.startswith("usr/") and rules.rules, pkg
+        for rx, _ in rules.rules:
+            re.compile(rx)
+
+
+@pytest.mark.parametrize(
+    "pkg, rel, dev",
+    [
+        ("qabcs-data", "noises/python.ogg", "snake hissing"),
+        ("qabcs-data", "noises/foal.ogg", "horse hooves galloping"),
+        ("qabcs-data", "noises/western_concert_flute.ogg", "flute"),
+        ("qabcs-data", "noises/quadrocopter.ogg", "model airplane buzzing"),
+        ("hydrogen-data", "GMRockKit/SnareRimshot-Med.wav", "rimshot"),
+        ("berusky2-data", "stepswood.wav", "running footsteps on wood"),
+        ("simutrans-pak64", "boat-horn.wav", "ship creaking on waves"),
+        ("etw-data", "snd/fischiolungo.wav", "long whistle"),
+        ("7kaa-data", "FIRE.WAV", "fire burning"),
+    ],
+)
+def test_second_batch_dev_sources_are_labelled_then_dropped_by_the_guard(guard, pkg, rel, dev):
+    label = label_for(PACKAGES[pkg], rel)
+    assert label is not None
+    why = guard.why_dropped(label)
+    assert why is not None and dev in why, (label, why)
 
 
 def test_label_key_matches_debian_sfx_grouping():
@@ -167,8 +225,26 @@ def test_build_writes_manifests_offline(tmp_path, guard):
     (root / "cattle_copy.wav").write_bytes((root / "cattle.wav").read_bytes())  # same bytes: deduplicated
     sf.write(root / "pig.wav", tone(0.3, 48000), 48000)  # dropped by the guard
     rules = PackageRules("CC0-1.0", "snd", ((r"rooster", "rooster crowing"), (r"cattle", "the cow mooing"), (r"pig", "pig oinking")))
+    # a second package, not trained on: its clips whose labels train_plus lacks are the other-source test
+    other_root = out / "raw" / "otherpkg" / "sfx"
+    other_root.mkdir(parents=True)
+    (out / "raw" / "otherpkg" / ".done").touch()
+    sf.write(other_root / "gong.wav", tone(0.7, 48000), 48000)
+    sf.write(other_root / "rooster2.wav", tone(0.6, 48000), 48000)  # a label the trained package has
+    other = PackageRules("GPL-2", "sfx", ((r"gong", "gong"), (r"rooster", "rooster crowing")))
+    packages = {"fakepkg": rules, "otherpkg": other}
 
-    summary = build(out, base, packages={"fakepkg": rules})
+    summary = build(out, base, packages=packages, training=("fakepkg",))
+    assert summary.startswith("debian-extra: 4 events, 3 labels (2 new)")
+    assert "train_plus 3 rows (1 packages), other_packages_new 1 events, 1 labels" in summary
+    all_rows = [json.loads(line) for line in open(out / "manifests" / "extra.jsonl")]
+    assert [r["source_package"] for r in all_rows] == ["fakepkg", "fakepkg", "otherpkg", "otherpkg"]
+    plus_all = [json.loads(line) for line in open(out / "manifests" / "train_plus_all.jsonl")]
+    assert plus_all == base_train + all_rows
+    other_new = [json.loads(line) for line in open(out / "manifests" / "other_packages_new.jsonl")]
+    assert [(r["source_package"], r["label"]) for r in other_new] == [("otherpkg", "gong")]
+
+    summary = build(out, base, packages={"fakepkg": rules}, training=("fakepkg",))
     assert summary.startswith("debian-extra: 2 events, 2 labels (1 new)")
     extra = [json.loads(line) for line in open(out / "manifests" / "extra.jsonl")]
     assert [r["label"] for r in extra] == ["cow mooing", "rooster crowing"]  # "the cow mooing" -> the train text
@@ -188,4 +264,4 @@ def test_build_writes_manifests_offline(tmp_path, guard):
     assert tsv[0] == "label\tclips\tminutes\tsources\tstatus"
     assert {tuple(line.split("\t")[i] for i in (0, 1, 4)) for line in tsv[1:]} == {
         ("cow mooing", "1", "train"), ("rooster crowing", "1", "new")}
-    assert build(out, base, packages={"fakepkg": rules}).startswith("debian-extra: 2 events")  # idempotent re-run
+    assert build(out, base, packages={"fakepkg": rules}, training=("fakepkg",)).startswith("debian-extra: 2 events")  # re-run
