@@ -37,7 +37,7 @@ quickstart: install
 	$(BIN)/flamkit quickstart
 
 # The real-sound study (docs/results.md): needs `bash ../shared/data/debian-sfx/build.sh` first; builds
-# the extra training corpus (about 1.5 min, 2 GB of .deb downloads, skipped when built) and trains and
+# debian-extra (about 2 min, 2.8 GB of .deb downloads, skipped when built) and trains and
 # scores the three models on the debian-sfx dev labels.
 real-sounds: install
 	$(BIN)/python -m flamkit.data.corpora.debian_extra
