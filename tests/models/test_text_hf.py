@@ -1,10 +1,13 @@
-"""The text encoder's speed options leave its output unchanged (issue 14).
+"""The HF text encoder (flamkit/models/text/hf.py): its speed options and its prompt template.
+
+The speed options leave its output unchanged (issue 14).
 
 Padding to the batch's longest description (the default) instead of to ``max_tokens`` and SDPA
 instead of eager attention change which kernels run, not what a real token attends to: pooled
 features agree within 1e-5 (float32).
 """
 
+import pytest
 import torch
 
 from flamkit.models.text.hf import HFTextEncoder, bundled_minilm_path
@@ -32,3 +35,17 @@ def test_sdpa_attention_matches_eager_attention():
     with torch.no_grad():
         torch.testing.assert_close(sdpa(TEXTS), eager(TEXTS), rtol=1e-5, atol=1e-5)
 
+
+def test_template_is_applied_before_tokenising():
+    plain, templ = _encoder(), _encoder(template="the sound of {}")
+    assert templ.render(["rain", "{odd} text"]) == ["the sound of rain", "the sound of {odd} text"]
+    with torch.no_grad():
+        torch.testing.assert_close(templ(["rain"]), plain(["the sound of rain"]))
+        assert not torch.allclose(templ(["rain"]), plain(["rain"]))
+    assert _encoder(template="{}").template is None
+
+
+def test_template_without_one_placeholder_is_refused():
+    for bad in ("the sound of", "{} and {}", "a {0} sound", "the {sound} of {}"):
+        with pytest.raises(ValueError, match="exactly once"):
+            _encoder(template=bad)
