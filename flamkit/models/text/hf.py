@@ -50,7 +50,8 @@ def _check_template(template: Optional[str]) -> Optional[str]:
     """A prompt template must hold the description exactly once, as ``{}``."""
     if template is None or template == "{}":
         return None
-    if template.count("{}") != 1 or template.replace("{}", "").count("{") or template.replace("{}", "").count("}"):
+    rest = template.replace("{}", "")
+    if template.count("{}") != 1 or "{" in rest or "}" in rest:
         raise ValueError(
             f"model.text.template must contain '{{}}' exactly once (where the description goes) and no other "
             f"braces, e.g. 'the sound of {{}}'; got {template!r}"
