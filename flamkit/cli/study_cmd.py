@@ -3,6 +3,7 @@
     flamkit study quickstart                  # = the training and report part of `make quickstart`
     flamkit study debian_sfx                  # the same three models on real sounds (docs/results.md)
     flamkit study debian_sfx seed=1 run.root=/scratch/runs
+    flamkit study debian_sfx --seeds 0,1,2    # once per seed; mean ± sd and claims per seed in seeds.md
 
 Overrides apply to every stage. Finished stages are found by their config hash and only
 re-evaluated; an interrupted stage resumes. The report is ``<run.root>/studies/<NAME>/report.md``.
@@ -21,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval", action="append", default=[], metavar="LABEL.KEY=VALUE",
                         help="override the evaluation config (repeatable), e.g. --eval dev.max_clips=500")
     parser.add_argument("--examples", type=int, default=None, help="example clips plotted (default: the study's)")
+    parser.add_argument("--seeds", default=None, metavar="0,1,2",
+                        help="run the study once per seed (seed=S on every stage) and report mean ± sd and each "
+                             "claim per seed in studies/NAME/seeds.md; each seed's report in studies/NAME/seed-S/")
     parser.add_argument("--list", action="store_true", help="list the studies and exit")
 
 
@@ -35,12 +39,35 @@ def run(args: argparse.Namespace) -> int:
         return 0 if args.list else 2
     try:
         spec = load_study(args.name)
+        if args.seeds is not None:
+            return run_seeds(spec, args)
         result = run_study(spec, args.overrides, skip_train=args.skip_train, eval_overrides=args.eval)
-    except (ConfigError, RuntimeError) as exc:
+    except (ConfigError, RuntimeError, ValueError) as exc:
         print(f"flamkit study: {exc}", file=sys.stderr)
         return 2
     path = write_report(result, examples=args.examples)
     print_summary(result, path)
+    return 0
+
+
+def run_seeds(spec, args: argparse.Namespace) -> int:
+    """The study once per seed, each with its own report, then the report over the seeds."""
+    from flamkit.study.report import report_dir, write_report
+    from flamkit.study.runner import run_study
+    from flamkit.study.seeds import parse_seeds, write_seed_report
+
+    seeds = parse_seeds(args.seeds)
+    if any(o.split("=", 1)[0].lstrip("+~") == "seed" for o in args.overrides):
+        raise ValueError("--seeds sets seed=S on every stage; drop the seed= override")
+    results = {}
+    for seed in seeds:
+        print(f"\n==== seed {seed} ({seeds.index(seed) + 1} of {len(seeds)})")
+        result = run_study(spec, [*args.overrides, f"seed={seed}"], skip_train=args.skip_train, eval_overrides=args.eval)
+        path = write_report(result, examples=args.examples, folder=report_dir(result) / f"seed-{seed}")
+        print_summary(result, path)
+        results[seed] = result
+    path = write_seed_report(results)
+    print(f"\n{path.read_text()}\nover seeds:   {path}")
     return 0
 
 

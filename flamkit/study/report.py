@@ -69,12 +69,13 @@ def outcomes(result: StudyResult) -> list[Outcome]:
     )
 
 
-def write_report(result: StudyResult, extra_sections: Sequence[str] = (), examples: int | None = None) -> Path:
-    """Write the report folder; returns the path of ``report.md``."""
+def write_report(result: StudyResult, extra_sections: Sequence[str] = (), examples: int | None = None,
+                 folder: Path | None = None) -> Path:
+    """Write the report folder (default :func:`report_dir`); returns the path of ``report.md``."""
     from flamkit.study.figures import curves_figure, examples_figures
     from flamkit.run_identity import git_commit
 
-    folder = report_dir(result)
+    folder = report_dir(result) if folder is None else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     spec = result.spec
     curves = curves_figure(result, folder / "f1_precision_recall.png")

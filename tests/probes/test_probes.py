@@ -1,0 +1,68 @@
+"""The measurement scripts of experiments/probes: weight averaging and query expansion."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from flamkit.checkpoints import choose_checkpoint, is_valid, sha256
+from flamkit.data.corpora.wordnet import WordNet
+from tests.data.corpora.fake_wordnet import write_fake_wordnet
+
+PROBES = Path(__file__).resolve().parents[2] / "experiments" / "probes"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, PROBES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(root: Path, weights: dict[str, torch.Tensor]) -> Path:
+    ckpt = root / "checkpoints" / "ckpt-00000150"
+    ckpt.mkdir(parents=True)
+    save_file(weights, str(ckpt / "model.safetensors"))
+    (ckpt / "model.yaml").write_text("name: test\n")
+    torch.save({"step": 150}, ckpt / "state.pt")
+    (ckpt / "manifest.json").write_text(json.dumps({n: sha256(ckpt / n) for n in ("model.safetensors", "model.yaml", "state.pt")}))
+    (root / "config.yaml").write_text("seed: 0\n")
+    (root / "eval").mkdir()
+    return root
+
+
+def test_weight_average_is_the_mean_and_a_valid_run(tmp_path: Path) -> None:
+    wa = _load("weight_average")
+    a = _run(tmp_path / "a", {"w": torch.tensor([1.0, 2.0]), "n": torch.tensor([7])})
+    b = _run(tmp_path / "b", {"w": torch.tensor([3.0, 6.0]), "n": torch.tensor([9])})
+    target = wa.write_average(tmp_path / "soup", [a, b])
+    assert is_valid(target)[0] and choose_checkpoint(tmp_path / "soup").folder == target
+    got = load_file(str(target / "model.safetensors"))
+    assert torch.equal(got["w"], torch.tensor([2.0, 4.0])) and torch.equal(got["n"], torch.tensor([7]))
+    assert (tmp_path / "soup" / "config.yaml").is_file() and not (tmp_path / "soup" / "eval").exists()
+    with pytest.raises(FileExistsError):
+        wa.write_average(tmp_path / "soup", [a, b])
+    c = _run(tmp_path / "c", {"w": torch.zeros(3), "n": torch.tensor([1])})
+    with pytest.raises(ValueError, match="not one architecture"):
+        wa.write_average(tmp_path / "soup2", [a, c])
+
+
+def test_query_expansion_averages_each_query_with_its_paraphrases(tmp_path: Path) -> None:
+    qx = _load("query_expansion")
+    wn = WordNet(write_fake_wordnet(tmp_path / "wordnet"))
+    seen: list[list[str]] = []
+
+    def features(model: object, texts: list[str]) -> torch.Tensor:
+        seen.append(texts)
+        return torch.tensor([[float(len(t)), 1.0] for t in texts])
+
+    out = qx.expanded(features, wn)(None, ["gong", "zebra"])
+    assert seen[0][0] == "gong" and sorted(seen[0][1:]) == ["percussion instrument", "percussive instrument", "tam-tam"]
+    assert seen[1] == ["zebra"]  # no paraphrase: the query alone
+    assert torch.allclose(out, torch.tensor([[sum(map(len, seen[0])) / 4, 1.0], [5.0, 1.0]]))
