@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 # The folder name of each corpus a shipped config reads, and the command that builds it: a config
 # pointing at a corpus that was never built fails with the command instead of a bare "not found".
@@ -20,3 +22,16 @@ def build_hint(path: str | os.PathLike[str]) -> str | None:
         if name in parts:
             return f"the {name} corpus is not built there: {command}"
     return None
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict]:
+    """The rows of a JSONL manifest; a line that is not JSON is named by file and line number."""
+    path = Path(path).expanduser()
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{n}: not a JSON object ({err}); fix or remove that row") from err
+    return rows

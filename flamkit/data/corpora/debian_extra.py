@@ -55,6 +55,7 @@ import numpy as np
 import soundfile as sf
 
 from flamkit.data.audio_io import load_audio
+from flamkit.data.corpora import read_jsonl
 from flamkit.data.corpora.debian_extra_rules import DEV_SOURCE_BLOCKLIST, FIRST_BATCH, GLOBAL_SKIP, PackageRules
 from flamkit.data.corpora.debian_extra_rules_apps import APP_PACKAGES
 from flamkit.data.corpora.debian_extra_rules_games import GAME_PACKAGES
@@ -151,11 +152,6 @@ class DevGuard:
         bad = sorted({f"{lab!r} (dev: {self.dev_keys[label_key(lab)]!r})" for lab in labels if label_key(lab) in self.dev_keys})
         if bad:
             raise LeakageError("extra labels equal to debian-sfx dev labels after normalisation: " + ", ".join(bad))
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def dev_labels_of(dev_rows: Iterable[dict], train_rows: Iterable[dict]) -> set[str]:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from flamkit.data.corpora import read_jsonl
 from flamkit.data.corpora.wordnet import WordNet
 
 STOPWORDS = frozenset(
@@ -119,17 +120,8 @@ def paraphrases(wn: WordNet, label: str, limit: int = 6, forbid: frozenset[str] 
 
 def labels_of(paths: Iterable[str | Path]) -> frozenset[str]:
     """Every ``label`` (lower-cased) of the given JSONL manifests."""
-    labels: set[str] = set()
-    for path in paths:
-        for n, line in enumerate(Path(path).expanduser().read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    label = json.loads(line).get("label")
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{path}:{n}: not a JSON object ({err}); fix or remove that row") from err
-                if isinstance(label, str) and label.strip():
-                    labels.add(label.strip().lower())
-    return frozenset(labels)
+    labels = (row.get("label") for path in paths for row in read_jsonl(path))
+    return frozenset(label.strip().lower() for label in labels if isinstance(label, str) and label.strip())
 
 
 def paraphrase_table(labels: Iterable[str], wn: WordNet, forbid: frozenset[str] = frozenset(),
@@ -151,13 +143,7 @@ def paraphrase_table(labels: Iterable[str], wn: WordNet, forbid: frozenset[str] 
 def tag_manifest(src: Path, out: Path, wn: WordNet, forbid: frozenset[str], limit: int = 6,
                  kinds: Sequence[str] = ("event",)) -> dict[str, int]:
     """Copy ``src`` to ``out`` with each event row's paraphrases added to its ``tags``; counts for the report."""
-    rows = []
-    for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{src}:{n}: not a JSON object ({err}); fix or remove that row") from err
+    rows = read_jsonl(src)
     labels = [r["label"] for r in rows if r.get("kind", "event") in kinds and isinstance(r.get("label"), str)]
     table = paraphrase_table(labels, wn, forbid, limit)
     for row in rows:
