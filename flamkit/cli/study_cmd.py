@@ -52,18 +52,18 @@ def run(args: argparse.Namespace) -> int:
 
 def run_seeds(spec, args: argparse.Namespace) -> int:
     """The study once per seed, each with its own report, then the report over the seeds."""
-    from flamkit.study.report import report_dir, write_report
+    from flamkit.study.report import write_report
     from flamkit.study.runner import run_study
-    from flamkit.study.seeds import parse_seeds, write_seed_report
+    from flamkit.study.seeds import parse_seeds, seed_report_dir, write_seed_report
 
     seeds = parse_seeds(args.seeds)
     if any(o.split("=", 1)[0].lstrip("+~") == "seed" for o in args.overrides):
         raise ValueError("--seeds sets seed=S on every stage; drop the seed= override")
     results = {}
-    for seed in seeds:
-        print(f"\n==== seed {seed} ({seeds.index(seed) + 1} of {len(seeds)})")
+    for n, seed in enumerate(seeds, 1):
+        print(f"\n==== seed {seed} ({n} of {len(seeds)})")
         result = run_study(spec, [*args.overrides, f"seed={seed}"], skip_train=args.skip_train, eval_overrides=args.eval)
-        path = write_report(result, examples=args.examples, folder=report_dir(result) / f"seed-{seed}")
+        path = write_report(result, examples=args.examples, folder=seed_report_dir(result, seed))
         print_summary(result, path)
         results[seed] = result
     path = write_seed_report(results)

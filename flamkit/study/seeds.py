@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from flamkit.study.claims import METRIC_NAMES, calibration_gap
+from flamkit.study.claims import METRIC_NAMES, Outcome, calibration_gap
 from flamkit.study.report import COLUMNS, markdown_table, outcomes, report_dir
 from flamkit.study.runner import StudyResult
 from flamkit.study.spec import Claim
@@ -54,6 +54,11 @@ class Spread:
         return cls(mean, sd, min(values), max(values))
 
 
+def seed_report_dir(result: StudyResult, seed: int) -> Path:
+    """Where one seed's own report goes: ``studies/NAME/seed-S/``."""
+    return report_dir(result) / f"seed-{seed}"
+
+
 def _values(result: StudyResult, task: str | None) -> dict[str, dict[str, float]]:
     out = {}
     for r in result.stages:
@@ -86,22 +91,25 @@ def describe(claim: Claim, labels: dict[str, str]) -> str:
     return f"{labels[a['model']]} loses more F1 at 0.5 than {labels[a['than']]}"
 
 
-def claim_tally(results: dict[int, StudyResult]) -> list[tuple[str, list[int], list[int]]]:
-    """Each claim in words (:func:`describe`), with the seeds where it holds and those where it does not."""
+def claim_tally(results: dict[int, StudyResult], checked: dict[int, list[Outcome]] | None = None
+                ) -> list[tuple[str, list[int], list[int]]]:
+    """Each claim in words (:func:`describe`), with the seeds where it holds and those where it does not.
+
+    ``checked``: each seed's :func:`~flamkit.study.report.outcomes`, when the caller has them already."""
+    checked = checked or {s: outcomes(r) for s, r in results.items()}
     tally: list[tuple[str, list[int], list[int]]] = []
     for seed, result in results.items():
         labels = {r.stage.name: r.stage.label for r in result.stages}
-        for n, o in enumerate(outcomes(result)):
+        for n, o in enumerate(checked[seed]):
             if n == len(tally):
                 tally.append((describe(o.claim, labels), [], []))
             (tally[n][1] if o.holds else tally[n][2]).append(seed)
     return tally
 
 
-def _table(results: dict[int, StudyResult], task: str | None) -> str:
+def _table(results: dict[int, StudyResult], sp: dict[str, dict[str, Spread]]) -> str:
     first = next(iter(results.values()))
     labels = {r.stage.name: r.stage.label for r in first.stages}
-    sp = spreads(results, task)
     columns = [c for c in COLUMNS if all(c in cols for cols in sp.values())]
     header = ["model", *(METRIC_NAMES[c] for c in columns)]
     rows = [[labels[stage], *(f"{sp[stage][c].mean:.3f} ± {sp[stage][c].sd:.3f}" for c in columns)] for stage in sp]
@@ -115,6 +123,8 @@ def write_seed_report(results: dict[int, StudyResult]) -> Path:
     spec = first.spec
     folder = report_dir(first)
     folder.mkdir(parents=True, exist_ok=True)
+    by_task = {None: spreads(results), **{t: spreads(results, t) for t in spec.also_tasks}}
+    checked = {s: outcomes(r) for s, r in results.items()}
     lines = [
         f"# Study `{spec.name}` over seeds {', '.join(map(str, seeds))}",
         "",
@@ -122,12 +132,12 @@ def write_seed_report(results: dict[int, StudyResult]) -> Path:
         f"sample standard deviation over {len(seeds)} seeds; every stage trained with `seed=S`. Each seed's own "
         "report is in `seed-S/report.md`.",
         "",
-        _table(results, None),
+        _table(results, by_task[None]),
         "",
     ]
     for task in spec.also_tasks:
-        lines += [f"### Task `{task}`", "", _table(results, task), ""]
-    tally = claim_tally(results)
+        lines += [f"### Task `{task}`", "", _table(results, by_task[task]), ""]
+    tally = claim_tally(results, checked)
     if tally:
         lines += ["## Claims, per seed", ""]
         for text, held, failed in tally:
@@ -143,13 +153,13 @@ def write_seed_report(results: dict[int, StudyResult]) -> Path:
         "eval": spec.eval,
         "task": spec.task,
         "mode": spec.mode,
-        "spread": {stage: {c: vars(s) for c, s in cols.items()} for stage, cols in spreads(results).items()},
-        "also": {t: {stage: {c: vars(s) for c, s in cols.items()} for stage, cols in spreads(results, t).items()}
+        "spread": {stage: {c: vars(s) for c, s in cols.items()} for stage, cols in by_task[None].items()},
+        "also": {t: {stage: {c: vars(s) for c, s in cols.items()} for stage, cols in by_task[t].items()}
                  for t in spec.also_tasks},
         "claims": [{"claim": text, "holds_at": held, "fails_at": failed,
-                    "per_seed": {s: outcomes(r)[n].statement for s, r in results.items()}}
+                    "per_seed": {s: checked[s][n].statement for s in results}}
                    for n, (text, held, failed) in enumerate(tally)],
-        "reports": {s: str(report_dir(r) / f"seed-{s}" / "report.md") for s, r in results.items()},
+        "reports": {s: str(seed_report_dir(r, s) / "report.md") for s, r in results.items()},
     }
     (folder / "seeds.json").write_text(json.dumps(summary, indent=2))
     return path
