@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hop", type=float, default=None, help="window hop in seconds (default: half a window)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
     parser.add_argument("--batch-size", type=int, default=16, help="windows per forward pass")
+    parser.add_argument("--query-expansion", default=None, metavar="SPEC",
+                        help="pull each query toward the training descriptions nearest it: 'default' "
+                             "(k=20,tau=0.1,weight=0.5) or KEY=VALUE pairs; needs the run folder (docs/detection.md)")
 
 
 def _expand(paths: list[str]) -> list[str]:
@@ -98,11 +101,16 @@ def run(args: argparse.Namespace) -> int:
     import flamkit
     from flamkit.data.source import DataError
     from flamkit.inference.detector import check_options
+    from flamkit.models.query_expansion import QueryExpansion
 
     try:
         check_options(args.threshold, args.min_duration, args.median, args.mode)
-        det = flamkit.load(args.checkpoint, device=args.device, batch_size=args.batch_size)
+        expansion = QueryExpansion.parse(args.query_expansion, "--query-expansion")
+        det = flamkit.load(args.checkpoint, device=args.device, batch_size=args.batch_size, query_expansion=expansion)
         print(f"flamkit detect: {det.checkpoint_choice.describe()}", file=sys.stderr)
+        if expansion is not None:
+            print(f"flamkit detect: queries expanded ({expansion.describe()}) toward the descriptions the model trained on",
+                  file=sys.stderr)
         det.embed_text(args.query)  # an empty query is an error before any audio is read
         det.plan(args.hop)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:  # RuntimeError: e.g. --device cuda without CUDA

@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=0, help="CPU worker processes for audio encoding (CPU only)")
     parser.add_argument("--loader-threads", type=int, default=2, help="threads decoding audio files ahead of the model")
     parser.add_argument("--no-tensorboard", action="store_true", help="do not write to the run's TensorBoard")
+    parser.add_argument("--query-expansion", default=None, metavar="SPEC",
+                        help="expand each query toward the training descriptions nearest it: 'default' "
+                             "(k=20,tau=0.1,weight=0.5) or KEY=VALUE pairs (docs/evaluation.md)")
 
 
 def _split(args: list[str]) -> tuple[str | None, str | None, list[str]]:
@@ -38,6 +41,7 @@ def _split(args: list[str]) -> tuple[str | None, str | None, list[str]]:
 def run(args: argparse.Namespace) -> int:
     from flamkit.eval.checkpoint_eval import EvalRunError, evaluate_checkpoint
     from flamkit.eval.runner import markdown
+    from flamkit.models.query_expansion import QueryExpansion
     from flamkit.train.tb import TBLogger
 
     checkpoint, name, overrides = _split(args.args)
@@ -46,10 +50,16 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
+        expansion = QueryExpansion.parse(args.query_expansion, "--query-expansion")
+    except ValueError as exc:
+        print(f"flamkit eval: {exc}", file=sys.stderr)
+        return 2
+    try:
         done = evaluate_checkpoint(
             checkpoint, name, overrides, out=args.out, device=args.device, batch_size=args.batch_size,
             workers=args.workers, loader_threads=args.loader_threads,
             tensorboard=None if args.no_tensorboard else TBLogger, echo=lambda m: print(m, flush=True),
+            query_expansion=expansion,
         )
     except EvalRunError as exc:
         print(f"flamkit eval: {exc}", file=sys.stderr)

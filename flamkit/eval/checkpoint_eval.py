@@ -10,7 +10,7 @@ kind, so evaluation needs nothing from training).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -25,7 +25,8 @@ from flamkit.eval.inference import AudioLoadError
 from flamkit.eval.metrics.ground_truth import GroundTruthError
 from flamkit.eval.runner import build_tasks, metrics_document, run_tasks, write_outputs
 from flamkit.eval.tasks.base import EvalContext, EvalInputError
-from flamkit.inference.loading import LoadedModel, load_checkpoint_model
+from flamkit.inference.loading import LoadedModel, expand_queries, load_checkpoint_model
+from flamkit.models.query_expansion import QueryExpansion
 from flamkit.run_identity import git_commit
 
 
@@ -41,6 +42,11 @@ class EvalRun:
     tensorboard: Path | None  # the TensorBoard folder written to, if any
 
 
+def eval_folder_name(name: str, query_expansion: QueryExpansion | None) -> str:
+    """``eval/<name>`` of a run; ``<name>+qx`` with query expansion, so both results can sit side by side."""
+    return f"{name}+qx" if query_expansion is not None else name
+
+
 def evaluate_checkpoint(
     checkpoint: str | Path,
     name: str | None,
@@ -52,8 +58,10 @@ def evaluate_checkpoint(
     loader_threads: int = 2,
     tensorboard: Callable[[Path], Any] | None = None,
     echo: Callable[[str], None] = print,
+    query_expansion: QueryExpansion | None = None,
 ) -> EvalRun:
-    """Evaluate ``checkpoint`` on eval config ``name`` (None: the run config's ``eval:`` section)."""
+    """Evaluate ``checkpoint`` on eval config ``name`` (None: the run config's ``eval:`` section),
+    with every query expanded toward the run's training descriptions if ``query_expansion`` is given."""
     try:
         choice = choose_checkpoint(checkpoint)
         run_dir = run_dir_of(choice.folder)
@@ -76,6 +84,7 @@ def evaluate_checkpoint(
                 raise EvalRunError("the evaluation would score labels the model was trained on:\n  - " + "\n  - ".join(conflicts))
     except (ConfigError, EvalInputError, FileNotFoundError) as exc:
         raise EvalRunError(str(exc)) from None
+    name = eval_folder_name(name, query_expansion)
     out_dir = out or (run_dir / "eval" / name if run_dir else None)
     if out_dir is None:
         raise EvalRunError(f"checkpoint {choice.folder} is not inside a run folder: give --out DIR for the results")
@@ -86,8 +95,11 @@ def evaluate_checkpoint(
     echo(choice.describe())
     try:
         loaded = load_checkpoint_model(choice.folder, device)
+        expansion = expand_queries(loaded, query_expansion)
     except (ValueError, FileNotFoundError) as exc:
         raise EvalRunError(str(exc)) from None
+    if expansion:
+        echo(expansion)
     echo(f"evaluating {loaded.checkpoint} (step {loaded.step}) on {device} with eval config {cfg_path}")
     ctx = EvalContext(loaded.model, batch_size=batch_size, workers=workers, loader_threads=loader_threads, log=echo)
     try:
@@ -101,7 +113,11 @@ def evaluate_checkpoint(
         "step": loaded.step,
         "run": str(run_dir) if run_dir else None,
         "device": str(device),
-        "inference": {"batch_size": batch_size, "workers": workers},
+        "inference": {
+            "batch_size": batch_size,
+            "workers": workers,
+            "query_expansion": asdict(query_expansion) if query_expansion else None,
+        },
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "flamkit": git_commit(),
     }

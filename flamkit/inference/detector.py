@@ -30,7 +30,8 @@ from flamkit.checkpoints import CheckpointChoice
 from flamkit.data import audio_io
 from flamkit.inference.events import DetectedEvent, events_from_probabilities
 from flamkit.inference.inputs import Source, is_path, to_mono
-from flamkit.inference.loading import disable_feature_memo, load_checkpoint_model
+from flamkit.inference.loading import disable_feature_memo, expand_queries, load_checkpoint_model
+from flamkit.models.query_expansion import QueryExpansion
 from flamkit.inference.windows import OverlapAverager, WindowPlan, array_blocks
 from flamkit.models.flam import FlamModel, TextEmbeddings
 from flamkit.scoring import SCORE_MODES, frame_scores, median_filter
@@ -426,10 +427,13 @@ def load(
     device: str | torch.device | None = None,
     overlap: float = 0.5,
     batch_size: int = 16,
+    query_expansion: QueryExpansion | None = None,
 ) -> Detector:
     """A :class:`Detector` for a run folder or its ``checkpoints/`` folder (the run's final checkpoint,
     :func:`flamkit.checkpoints.choose_checkpoint`) or one checkpoint folder (``ckpt-<step>``, ``best``);
     ``device=None`` picks CUDA when available. ``det.checkpoint_choice`` says which and why.
+    ``query_expansion`` pulls each query toward the descriptions the run trained on
+    (:mod:`flamkit.models.query_expansion`; it needs the run folder).
 
         >>> import flamkit
         >>> det = flamkit.load("runs/flam/cpu-0", device="cpu")
@@ -438,6 +442,7 @@ def load(
     dev = torch.device(device) if device is not None else _default_device()
     loaded = load_checkpoint_model(checkpoint, dev)
     disable_feature_memo(loaded.model)
+    expand_queries(loaded, query_expansion)
     yaml = (loaded.checkpoint / "model.yaml").read_text()
     det = Detector(loaded.model, dev, overlap, batch_size, yaml, loaded.checkpoint)
     det.checkpoint_choice = loaded.choice

@@ -16,9 +16,11 @@ from omegaconf import OmegaConf
 
 from flamkit import plugins
 from flamkit.checkpoints import CheckpointChoice, checkpoint_step, choose_checkpoint, load_checkpoint, run_dir_of
+from flamkit.data.trained_descriptions import read_descriptions, trained_descriptions
 from flamkit.models.flam import FlamModel, build_model
+from flamkit.models.query_expansion import QueryExpansion
 
-__all__ = ["LoadedModel", "load_checkpoint_model", "load_model", "run_dir_of", "checkpoint_step"]
+__all__ = ["LoadedModel", "load_checkpoint_model", "load_model", "run_dir_of", "checkpoint_step", "expand_queries"]
 
 
 @dataclass
@@ -77,3 +79,33 @@ def disable_feature_memo(model: torch.nn.Module) -> None:
 def load_model(run_or_checkpoint: str | Path, device: str | torch.device = "cpu") -> FlamModel:
     """The model of a run or checkpoint, on ``device``, in eval mode (see :func:`load_checkpoint_model`)."""
     return load_checkpoint_model(run_or_checkpoint, device).model
+
+
+def training_descriptions(loaded: LoadedModel) -> list[str]:
+    """The descriptions the loaded model trained on: its run's ``descriptions.json``, else listed from
+    the run's ``config.yaml`` (runs trained before the file was written)."""
+    if loaded.run_dir is None:
+        raise ValueError(
+            f"checkpoint {loaded.checkpoint} is not inside a run folder, so the descriptions it trained on are "
+            "unknown: query expansion needs its run folder (descriptions.json or config.yaml)"
+        )
+    texts = read_descriptions(loaded.run_dir)
+    if texts is None:
+        cfg = OmegaConf.load(loaded.run_dir / "config.yaml")
+        texts = trained_descriptions(cfg, loaded.model.sample_rate, loaded.model.clip_seconds)
+    if not texts:
+        raise ValueError(
+            f"run {loaded.run_dir} lists no descriptions it trained on (no descriptions.json, and no source of its "
+            "data.streams.sed offers them), so there is nothing to expand queries toward"
+        )
+    return texts
+
+
+def expand_queries(loaded: LoadedModel, spec: QueryExpansion | None) -> str | None:
+    """Turn on query expansion toward the run's training descriptions; returns a line saying so (None: off)."""
+    if spec is None:
+        loaded.model.set_query_expansion(None)
+        return None
+    texts = training_descriptions(loaded)
+    loaded.model.set_query_expansion(spec, texts)
+    return f"query expansion ({spec.describe()}) toward the {len(texts)} descriptions the model trained on"

@@ -26,6 +26,7 @@ import flamkit.models.heads  # noqa: F401  (registers the core heads)
 import flamkit.models.text  # noqa: F401  (registers the core text encoders)
 from flamkit.config.checks import AUDIO_INJECTED, HEAD_INJECTED, POOLING_INJECTED, TEXT_INJECTED, Slot, build_component
 from flamkit.models.pooling import MeanPooling, TokenFeatures
+from flamkit.models.query_expansion import QueryExpansion, expand_features
 from flamkit.registry import AUDIO_ENCODERS, HEADS, POOLINGS, TEXT_ENCODERS
 
 
@@ -77,6 +78,8 @@ class FlamModel(nn.Module):
         self._frozen: set[str] = set()
         self._text_cache: dict[str, Tensor] = {}
         self.text_cache_size = 200_000
+        self._expansion: tuple[QueryExpansion, tuple[str, ...]] | None = None
+        self._expansion_bank: Tensor | None = None
 
     @property
     def sample_rate(self) -> int:
@@ -142,8 +145,42 @@ class FlamModel(nn.Module):
                 self._text_cache[t] = self.text_encoder([t])[0]
         return torch.stack([self._text_cache[t] for t in texts])
 
+    def set_query_expansion(self, spec: QueryExpansion | None, descriptions: Sequence[str] = ()) -> None:
+        """Expand queries in eval mode toward ``descriptions`` (those the model trained on); None: off.
+
+        See :mod:`flamkit.models.query_expansion`. Training never expands: its texts are the bank.
+        """
+        self._expansion_bank = None
+        if spec is None:
+            self._expansion = None
+            return
+        bank = tuple(d for d in dict.fromkeys(str(t) for t in descriptions) if d.strip())
+        if not bank:
+            raise ValueError("query expansion needs the descriptions the model trained on; none were given")
+        if getattr(self.pooling, "text_tokens", False):
+            raise ValueError(
+                f"query expansion blends pooled text features, but pooling {type(self.pooling).__name__} reads text "
+                "tokens; evaluate this model without query expansion"
+            )
+        self._expansion = (spec, bank)
+
+    @property
+    def query_expansion(self) -> QueryExpansion | None:
+        return self._expansion[0] if self._expansion else None
+
+    def _expanded(self, feats: Tensor, texts: Sequence[str]) -> Tensor:
+        assert self._expansion is not None
+        spec, bank_texts = self._expansion
+        if self._expansion_bank is None:
+            with torch.no_grad():
+                self._expansion_bank = self._text_features(list(bank_texts))
+        out = expand_features(feats, self._expansion_bank.to(feats.dtype), spec)
+        blank = torch.tensor([not t.strip() for t in texts], device=feats.device)
+        return torch.where(blank[:, None], feats, out)  # padding slots stay as they were
+
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
         self._text_cache.clear()  # cached features belong to the old weights
+        self._expansion_bank = None
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def encode_text(self, texts: Sequence[str]) -> TextEmbeddings:
@@ -155,6 +192,8 @@ class FlamModel(nn.Module):
             emb = F.normalize(self.pooling(self.text_projection(tok.tokens), tok.mask), dim=-1)
         else:
             feats = self._text_features(list(texts))  # [K, D_t]
+            if self._expansion is not None and not self.training:
+                feats = self._expanded(feats, texts)
             emb = F.normalize(self.text_projection(feats), dim=-1)
         return TextEmbeddings(emb=emb, scale=self.scale_head(feats), bias=self.bias_head(feats))
 

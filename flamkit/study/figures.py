@@ -60,7 +60,7 @@ def examples_figures(result: StudyResult, folder: Path, count: int) -> list[Path
 
     if count <= 0:
         return []
-    detectors = [load(r.checkpoint) for r in result.stages]
+    detectors = [load(r.checkpoint, query_expansion=result.spec.query_expansion) for r in result.stages]
     clips, gt = example_clips(result, count, detectors[0].sample_rate, detectors[0].clip_seconds)
     paths = []
     for n, clip in enumerate(clips):

@@ -6,6 +6,7 @@ numbers (:mod:`flamkit.study.claims`), so a report can say that a claim does not
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -89,7 +90,9 @@ def write_report(result: StudyResult, extra_sections: Sequence[str] = (), exampl
         "",
         spec.description,
         "",
-        f"Evaluation `{spec.eval}` (task `{spec.task}`, `{spec.mode}` scores), each model at its final checkpoint.",
+        f"Evaluation `{spec.eval}` (task `{spec.task}`, `{spec.mode}` scores), each model at its final checkpoint"
+        + (f", every query expanded toward the model's training descriptions ({spec.query_expansion.describe()}; "
+           "flamkit/models/query_expansion.py)." if spec.query_expansion else "."),
         f"Study file `{spec.path.name}`; overrides: `{' '.join([*spec.overrides, *result.overrides]) or 'none'}`; "
         f"flamkit {git['commit'] or 'unknown'}{' (uncommitted changes)' if git['dirty'] else ''}; "
         f"{platform.machine()}, {os.cpu_count()} CPU cores.",
@@ -124,6 +127,7 @@ def write_report(result: StudyResult, extra_sections: Sequence[str] = (), exampl
         "eval": spec.eval,
         "task": spec.task,
         "mode": spec.mode,
+        "query_expansion": dataclasses.asdict(spec.query_expansion) if spec.query_expansion else None,
         "overrides": [*spec.overrides, *result.overrides],
         "git": git,
         "models": {

@@ -11,6 +11,7 @@ all are scored on, and the claims its report checks against the measured numbers
     stages:
       - {name: flam_global, experiment: flam_global, label: FLAM-Global}
       - {name: flam, experiment: flam, init: flam_global, label: FLAM}
+    query_expansion: {k: 20, tau: 0.1, weight: 0.5}   # optional (flamkit/models/query_expansion.py)
     claims:
       - {kind: above, model: flam, baseline: flam_global, metric: present_auroc, margin: 0.1}
       - {kind: calibrated, model: flam, tolerance: 0.03}
@@ -26,6 +27,7 @@ from typing import Any, Optional
 from omegaconf import OmegaConf
 
 from flamkit.config.compose import ConfigError, experiments_dir, list_experiments
+from flamkit.models.query_expansion import QueryExpansion
 
 STUDIES_SUBDIR = "studies"
 CLAIM_KINDS = {
@@ -66,6 +68,7 @@ class StudySpec:
     mode: str = "unbiased"
     examples: int = 3
     claims: tuple[Claim, ...] = field(default_factory=tuple)
+    query_expansion: Optional[QueryExpansion] = None  # every stage's queries expanded at evaluation
 
     def stage(self, name: str) -> Stage:
         return next(s for s in self.stages if s.name == name)
@@ -98,7 +101,8 @@ def load_study(name_or_path: str) -> StudySpec:
             raise ConfigError(f"{path}: `{key}` must be a {kind.__name__}, got {type(raw[key]).__name__}")
         return raw[key]
 
-    unknown = set(raw) - {"description", "overrides", "eval", "eval_overrides", "task", "also_tasks", "mode", "examples", "stages", "claims"}
+    unknown = set(raw) - {"description", "overrides", "eval", "eval_overrides", "task", "also_tasks", "mode", "examples",
+                          "stages", "claims", "query_expansion"}
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}")
     experiments = set(list_experiments())
@@ -136,6 +140,10 @@ def load_study(name_or_path: str) -> StudySpec:
                 raise ConfigError(f"{where}: {key} {args[key]!r} is not a stage (stages: {sorted(names)})")
         claims.append(Claim(kind, args))
     mode = str(raw.get("mode", "unbiased"))
+    try:
+        expansion = QueryExpansion.parse(raw.get("query_expansion"), f"{path}: query_expansion")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return StudySpec(
         name=path.stem, path=path, description=str(raw.get("description", "")),
         eval=str(need("eval", str)), task=str(need("task", str)), stages=tuple(stages),
@@ -143,4 +151,5 @@ def load_study(name_or_path: str) -> StudySpec:
         eval_overrides=tuple(str(o) for o in raw.get("eval_overrides", []) or []),
         mode=mode, examples=int(raw.get("examples", 3)), claims=tuple(claims),
         also_tasks=tuple(str(t) for t in raw.get("also_tasks", []) or []),
+        query_expansion=expansion,
     )

@@ -23,6 +23,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from flamkit.config.checks import OPTIM_INJECTED, SCHED_INJECTED, Slot, build_component, check_config
 from flamkit.data.build import build_streams
+from flamkit.data.trained_descriptions import DESCRIPTIONS_FILE, trained_descriptions, write_descriptions
 from flamkit.models.flam import build_model
 from flamkit.models.weights import load_initial_weights
 from flamkit.registry import LOSSES, OPTIMIZERS, SCHEDULES
@@ -194,6 +195,9 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
         step_module = torch.compile(step_module, backend=str(tcfg.get("compile_backend", "inductor")))
 
     streams = build_streams(cfg, model, rank=env.rank, positions=positions, names=objective.streams)
+    if env.is_main and not (run_dir / DESCRIPTIONS_FILE).is_file():
+        # What query expansion pulls unseen queries toward at inference (flamkit/models/query_expansion.py).
+        write_descriptions(run_dir, trained_descriptions(cfg, int(model.sample_rate), float(cfg.data.clip_seconds)))
     iterators = {name: iter(loader) for name, loader in streams.items()}
     tb = TBLogger(run_dir / "tb" if env.is_main and cfg.run.tensorboard else None)
     if env.is_main and step == 0:

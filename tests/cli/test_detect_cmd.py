@@ -101,6 +101,11 @@ def test_bad_arguments(rigged_ckpt, tmp_path, capsys):
     for bad in (["--hop", "0.01"], ["--median", "2"], ["--threshold", "1.5"], ["--min-duration", "-1"]):
         assert main(["detect", str(rigged_ckpt), str(f), "-q", Q1, *bad]) == 2
     assert "median must be a positive odd number" in capsys.readouterr().err
+    assert main(["detect", str(rigged_ckpt), str(f), "-q", Q1, "--query-expansion", "k=3,w=1"]) == 2
+    assert "--query-expansion: unknown key(s) ['w']" in capsys.readouterr().err
+    # the rigged checkpoint sits in no run folder, so the descriptions it trained on are unknown
+    assert main(["detect", str(rigged_ckpt), str(f), "-q", Q1, "--query-expansion", "default"]) == 2
+    assert "not inside a run folder" in capsys.readouterr().err
 
 
 def test_stdout_tsv_for_silence(rigged_ckpt, tmp_path, capsys):

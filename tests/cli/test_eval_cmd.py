@@ -126,3 +126,28 @@ def test_held_out_labels_the_run_trained_on_are_refused_before_any_audio(tmp_pat
     assert main(["eval", f"checkpoint={run}", f"eval={ev}"]) == 2
     err = capsys.readouterr().err
     assert "trained on" in err and "held.source.holdout.seed=1" in err
+
+
+def test_query_expansion_is_applied_recorded_and_kept_beside_the_plain_eval(tmp_path, dcase, capsys):
+    from flamkit.data.trained_descriptions import write_descriptions
+
+    root, tsv = dcase
+    run = tm.save_run(tmp_path, "r", tm.build_oracle(), step=5)
+    cfg = tmp_path / "only_sed.yaml"
+    cfg.write_text(f"sed:\n  name: sed\n  audio_dir: {root / 'audio'}\n  ground_truth: {tsv}\n  modes: [unbiased]\n  num_figure_clips: 0\n")
+    # the run's config lists no training descriptions and it has no descriptions.json: refused, said why
+    assert main(["eval", f"checkpoint={run}", f"eval={cfg}", "--query-expansion", "default"]) == 2
+    assert "lists no descriptions" in capsys.readouterr().err
+    assert main(["eval", f"checkpoint={run}", f"eval={cfg}", "--query-expansion", "k=1,temp=2"]) == 2
+    assert "--query-expansion: unknown key(s) ['temp']" in capsys.readouterr().err
+    assert main(["eval", f"checkpoint={run}", f"eval={cfg}"]) == 0
+    plain = json.loads((run / "eval" / "only_sed" / "metrics.json").read_text())
+    assert plain["scalars"]["sed/unbiased/auroc"] == 1.0 and plain["inference"]["query_expansion"] is None
+    # trained on "beep" alone and pulled all the way to it, every query becomes "beep": the oracle breaks
+    write_descriptions(run, ["beep"])
+    assert main(["eval", f"checkpoint={run}", f"eval={cfg}", "--query-expansion", "k=1,weight=1"]) == 0
+    assert "query expansion (k=1, tau=0.1, weight=1.0) toward the 1 descriptions" in capsys.readouterr().out
+    doc = json.loads((run / "eval" / "only_sed+qx" / "metrics.json").read_text())
+    assert doc["eval"] == "only_sed+qx" and doc["inference"]["query_expansion"] == {"k": 1, "tau": 0.1, "weight": 1.0}
+    assert doc["scalars"]["sed/unbiased/auroc"] < plain["scalars"]["sed/unbiased/auroc"] - 0.05
+    assert json.loads((run / "eval" / "only_sed" / "metrics.json").read_text()) == plain  # the plain eval is untouched

@@ -59,3 +59,29 @@ def test_checkpoint_outside_a_run_has_no_run_dir(tmp_path):
 def test_not_a_checkpoint_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
         load_model(tmp_path)
+
+
+def test_query_expansion_reads_the_run_folders_descriptions_and_needs_a_run(tmp_path):
+    from flamkit.data.trained_descriptions import write_descriptions
+    from flamkit.inference.detector import load
+    from flamkit.inference.loading import expand_queries
+    from flamkit.models.query_expansion import QueryExpansion
+
+    run = tm.save_run(tmp_path / "runs", "r", tm.build_oracle(), step=4)
+    loaded = load_checkpoint_model(run)
+    with pytest.raises(ValueError, match="lists no descriptions"):  # its config has no SED stream, and no file
+        expand_queries(loaded, QueryExpansion())
+    assert expand_queries(loaded, None) is None and loaded.model.query_expansion is None
+    write_descriptions(run, ["beep", "buzz"])
+    line = expand_queries(loaded, QueryExpansion(k=1))
+    assert line.endswith("toward the 2 descriptions the model trained on") and loaded.model.query_expansion == QueryExpansion(k=1)
+    # detection: "whistle" pulled all the way to its nearest trained description scores as that one does
+    det = load(run, device="cpu", query_expansion=QueryExpansion(k=1, weight=1.0))
+    plain = load(run, device="cpu")
+    pulled, beep, buzz = det.embed_text(["whistle", "beep", "buzz"]).emb
+    assert torch.allclose(beep, plain.embed_text(["beep"]).emb[0], atol=1e-6)
+    assert any(torch.allclose(pulled, plain.embed_text([t]).emb[0], atol=1e-6) for t in ("beep", "buzz"))
+    moved = tmp_path / "ckpt-00000004"
+    (run / "checkpoints" / "ckpt-00000004").rename(moved)  # a checkpoint outside any run folder
+    with pytest.raises(ValueError, match="not inside a run folder"):
+        expand_queries(load_checkpoint_model(moved), QueryExpansion())

@@ -50,7 +50,9 @@ stages:
 def test_a_minimal_study_and_its_defaults(tmp_path):
     spec = load_study(_write(tmp_path, GOOD))
     assert spec.name == "s" and spec.mode == "unbiased" and spec.examples == 3 and spec.claims == ()
-    assert spec.stage("b").label == "b"
+    assert spec.stage("b").label == "b" and spec.query_expansion is None
+    expanded = load_study(_write(tmp_path, GOOD + "query_expansion: {k: 5, weight: 0.25}\n"))
+    assert (expanded.query_expansion.k, expanded.query_expansion.tau, expanded.query_expansion.weight) == (5, 0.1, 0.25)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -63,6 +65,8 @@ def test_a_minimal_study_and_its_defaults(tmp_path):
     (GOOD + "claims:\n  - {kind: calibrated, model: a}\n", r"claims\[0\]: a `calibrated` claim takes \['model', 'tolerance'\]"),
     (GOOD + "claims:\n  - {kind: calibrated, model: q, tolerance: 0.1}\n", r"claims\[0\]: model 'q' is not a stage"),
     ("eval: x\ntask: y\nstages: []\n", "`stages` is empty"),
+    (GOOD + "query_expansion: {k: 5, temperature: 1}\n", r"query_expansion: unknown key\(s\) \['temperature'\]"),
+    (GOOD + "query_expansion: {weight: 2}\n", r"s.yaml: query_expansion: weight must be in"),
 ])
 def test_mistakes_are_named(tmp_path, text, message):
     path = _write(tmp_path, text)

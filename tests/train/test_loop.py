@@ -7,6 +7,7 @@ import torch
 from safetensors.torch import load_file
 
 from flamkit.config.compose import compose
+from flamkit.data.trained_descriptions import read_descriptions, trained_descriptions
 from flamkit.train import loop
 from flamkit.train.signals import REQUEUE_EXIT
 
@@ -66,6 +67,8 @@ def test_resume_is_bit_identical_single_process(tmp_path):
     _assert_identical(_final_weights(straight), _final_weights(resumed))
     run = straight.run_dir
     assert (run / "config.yaml").is_file() and (run / "run.json").is_file()
+    cfg = compose("quickstart", [*TINY, f"run.root={tmp_path / 'a'}"])
+    assert read_descriptions(run) == trained_descriptions(cfg, 16000, float(cfg.data.clip_seconds))  # for query expansion
     assert any((run / "tb").iterdir())
     assert "val/frame_auroc" in straight.metrics
 
