@@ -26,15 +26,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--device", default="cpu", help="device for the text encoder")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (one is fastest: see docs/detection.md)")
+    parser.add_argument("--query-expansion", default=None, metavar="SPEC",
+                        help="pull each query toward the training descriptions nearest it: 'default' "
+                             "(k=20,tau=0.1,weight=0.5) or KEY=VALUE pairs; needs the model's run folder (docs/detection.md)")
 
 
-def _detector(index, checkpoint, device):
+def _detector(index, checkpoint, device, expansion=None):
     import flamkit
 
     path = checkpoint or index.meta["model"].get("checkpoint")
     if not path:
         raise ValueError(f"index {index.folder} records no checkpoint; pass --checkpoint")
-    det = flamkit.load(path, device=device)
+    det = flamkit.load(path, device=device, query_expansion=expansion)
     print(f"flamkit search: {det.checkpoint_choice.describe()}", file=sys.stderr)
     index.check_model(det.identity, path)
     return det
@@ -46,18 +49,21 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     from flamkit.inference.index import FrameIndex, IndexFolderError
     from flamkit.inference.search import Searcher, TextCache, query_embedding
+    from flamkit.models.query_expansion import QueryExpansion
 
     try:
+        expansion = QueryExpansion.parse(args.query_expansion, "--query-expansion")
         index = FrameIndex.open(args.index)
-        cache = TextCache(index.folder, index.identity)
-        det = _detector(index, args.checkpoint, args.device) if args.checkpoint else None  # an explicit model is always checked
+        # an expanded query is another embedding of the same text: cached under its own key
+        cache = TextCache(index.folder, index.identity + (f"+qx({expansion.describe()})" if expansion else ""))
+        det = _detector(index, args.checkpoint, args.device, expansion) if args.checkpoint else None  # an explicit model is always checked
         searcher = Searcher(index)
         results = {}
         for q in args.query:
             start = time.perf_counter()
             emb = cache.get(q)
             if emb is None:
-                det = det or _detector(index, None, args.device)
+                det = det or _detector(index, None, args.device, expansion)
                 emb = query_embedding(det, q)
                 cache.put(emb)
             results[q] = (searcher.search(emb, top=args.top, threshold=args.threshold, mode=args.mode), time.perf_counter() - start)

@@ -71,3 +71,24 @@ def test_unreadable_file_in_collection(rigged_ckpt, clips, tmp_path, capsys):
     rc = main(["index", "build", str(clips), "--checkpoint", str(rigged_ckpt), "--out", str(tmp_path / "idx"), "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 1 and "8 added" in err and "1 file(s) could not be indexed" in err and "zz.wav" in err
+
+
+def test_expanded_queries_are_searched_and_cached_apart(clips, tmp_path, capsys):
+    from flamkit.data.trained_descriptions import write_descriptions
+
+    run = tmp_path / "runs" / "rigged" / "r-1"
+    ckpt = save_rigged_checkpoint(run / "checkpoints" / "ckpt-00000001")
+    (run / "config.yaml").write_text("experiment: rigged\n")
+    write_descriptions(run, ["3 kHz hum"])  # the one description this "run" trained on
+    idx = tmp_path / "idx"
+    assert main(["index", "build", str(clips), "--checkpoint", str(ckpt), "--out", str(idx), "--no-progress"]) == 0
+    assert main(["search", str(idx), "1 kHz tone", "--top", "1", "--json"]) == 0
+    assert float(json.loads(capsys.readouterr().out)["1 kHz tone"][0]["score"]) > 0.99
+    # pulled all the way to "3 kHz hum", the query no longer finds the planted 1 kHz tone; the plain
+    # query's cached embedding is not reused for it, nor the expanded one for the plain query after
+    for _ in range(2):
+        assert main(["search", str(idx), "1 kHz tone", "--top", "1", "--json", "--query-expansion", "k=1,weight=1"]) == 0
+        assert float(json.loads(capsys.readouterr().out)["1 kHz tone"][0]["score"]) < 0.5
+    assert main(["search", str(idx), "1 kHz tone", "--top", "1", "--json"]) == 0
+    assert float(json.loads(capsys.readouterr().out)["1 kHz tone"][0]["score"]) > 0.99
+    assert len(list((idx / "text_cache").glob("*.json"))) == 2
