@@ -65,6 +65,17 @@ def build_source(node: Any, path: str, sample_rate: int, clip_seconds: float) ->
     )
 
 
+def stream_sources(scfg: DictConfig, name: str, sample_rate: int, clip_seconds: float) -> tuple[list[DataSource], list[float]]:
+    """The enabled sources of ``data.streams.<name>`` (``scfg``), built, with their weights."""
+    sources, weights = [], []
+    for label, node in (scfg.get("sources") or {}).items():
+        if is_disabled(node):
+            continue
+        sources.append(build_source(node, f"data.streams.{name}.sources.{label}", sample_rate, clip_seconds))
+        weights.append(float(node.get("weight", 1.0)))
+    return sources, weights
+
+
 def negative_pool(sources: list[DataSource], stream: str) -> NegativePool:
     """``data.negatives``: the descriptions of the stream's sources (``descriptions()``), each with its tags."""
     offered = [getattr(s, "descriptions", None) for s in sources]
@@ -90,12 +101,7 @@ def build_streams(
         scfg = cfg.data.streams.get(name)
         if scfg is None or not scfg.sources:
             raise ValueError(f"a loss head reads stream {name!r} but data.streams.{name} has no sources")
-        sources, weights = [], []
-        for label, node in scfg.sources.items():
-            if is_disabled(node):
-                continue
-            sources.append(build_source(node, f"data.streams.{name}.sources.{label}", sr, secs))
-            weights.append(float(node.get("weight", 1.0)))
+        sources, weights = stream_sources(scfg, name, sr, secs)
         augmenters = [
             build_component(AUGMENTERS, node, Slot(f"data.streams.{name}.augment[{i}]", AUGMENTERS, AUGMENTER_INJECTED),
                             sample_rate=sr, clip_seconds=secs)

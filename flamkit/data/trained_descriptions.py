@@ -13,8 +13,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from flamkit.config.checks import is_disabled
-from flamkit.data.build import build_source
+from flamkit.data.build import stream_sources
 from flamkit.data.negatives import NegativePool, merge_families
 
 DESCRIPTIONS_FILE = "descriptions.json"
@@ -25,17 +24,11 @@ def trained_descriptions(cfg: DictConfig, sample_rate: int, clip_seconds: float)
     per-text heads were fitted on. Sources without a ``descriptions()`` method add nothing, so an
     empty list means that no source offers one."""
     scfg = ((cfg.get("data") or {}).get("streams") or {}).get("sed")
-    if scfg is None or not scfg.get("sources"):
+    if scfg is None:
         return []
-    families = []
-    for label, node in scfg.sources.items():
-        if is_disabled(node):
-            continue
-        source = build_source(node, f"data.streams.sed.sources.{label}", sample_rate, clip_seconds)
-        offered = getattr(source, "descriptions", None)
-        if offered is not None:
-            families.append(offered())
-    return list(NegativePool.from_families(merge_families(families)).texts)
+    sources, _ = stream_sources(scfg, "sed", sample_rate, clip_seconds)
+    offered = (s.descriptions() if callable(getattr(s, "descriptions", None)) else None for s in sources)
+    return list(NegativePool.from_families(merge_families(offered)).texts)
 
 
 def write_descriptions(run_dir: Path, descriptions: list[str]) -> Path:
