@@ -31,9 +31,9 @@ from flamkit.data import audio_io
 from flamkit.inference.events import DetectedEvent, events_from_probabilities
 from flamkit.inference.inputs import Source, is_path, to_mono
 from flamkit.inference.loading import disable_feature_memo, expand_queries, load_checkpoint_model
-from flamkit.models.query_expansion import QueryExpansion
 from flamkit.inference.windows import OverlapAverager, WindowPlan, array_blocks
 from flamkit.models.flam import FlamModel, TextEmbeddings
+from flamkit.models.query_expansion import QueryExpansion
 from flamkit.scoring import SCORE_MODES, frame_scores, median_filter
 from flamkit.textids import normalize_text
 

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from flamkit.checkpoints import choose_checkpoint, step_of
 from flamkit.config.compose import ConfigError, compose
 from flamkit.config.checks import check_config, eval_task_items
-from flamkit.eval.checkpoint_eval import EvalRunError, eval_folder_name, evaluate_checkpoint
+from flamkit.eval.checkpoint_eval import EvalRunError, evaluate_checkpoint
 from flamkit.eval.configs import load_eval_config
 from flamkit.eval.holdout_guard import eval_conflicts
 from flamkit.eval.runner import markdown
@@ -147,12 +147,13 @@ def run_study(
         runs[stage.name] = run_dir
         echo(f"\n== stage {i}/{n}: evaluate {stage.label} at step {step_of(checkpoint)} on eval={spec.eval}")
         t0 = time.perf_counter()
-        eval_dir = run_dir / "eval" / eval_folder_name(Path(spec.eval).stem, spec.query_expansion)
         try:
-            done = evaluate_checkpoint(run_dir, spec.eval, spec.eval_overrides, out=eval_dir, tensorboard=TBLogger, echo=echo,
+            # results go where `flamkit eval` puts them: RUN/eval/NAME (NAME+qx with query expansion)
+            done = evaluate_checkpoint(run_dir, spec.eval, spec.eval_overrides, tensorboard=TBLogger, echo=echo,
                                        query_expansion=spec.query_expansion)
         except EvalRunError as exc:
             raise RuntimeError(f"stage {stage.name}: flamkit eval failed: {exc}") from None
+        eval_dir = done.out_dir
         echo(markdown(done.doc))
         echo(f"results in {eval_dir}")
         seconds_eval = time.perf_counter() - t0

@@ -26,7 +26,7 @@ def test_a_stage_is_evaluated_at_its_run_folders_final_checkpoint(tmp_path, monk
 
     evaluated, echoed = [], []
 
-    def fake_evaluate(checkpoint, name, overrides, out, tensorboard, echo, query_expansion):
+    def fake_evaluate(checkpoint, name, overrides, tensorboard, echo, query_expansion):
         assert query_expansion is None  # the study file names none
         evaluated.append(checkpoint)
         echo(choose_checkpoint(checkpoint).describe())
