@@ -23,6 +23,9 @@ weights were trained on Essentia spectrograms of the same definition (its docs n
 
 ``layers`` and ``mel_pool`` (:class:`AisfxTrunk`) widen the trunk's output with earlier blocks and the max
 over mel bins; a trained 1x1 convolution (``input``) then brings it to the adapter's 512 channels.
+``class_heads`` (:class:`AisfxClassHeads`) adds the package's nine pretrained library classifiers, read at
+every frame (their hidden layer or their logits), beside the trunk's features: readouts trained on the
+libraries' own categories, which flamkit's few thousand mixtures could not learn.
 
 Freezing: ``model.freeze: [audio_encoder.trunk]`` (or one block, ``audio_encoder.trunk.conv_block1``)
 keeps pretrained weights fixed and their BatchNorm in eval mode; nothing frozen fine-tunes it all.
@@ -183,10 +186,18 @@ def packaged_checkpoint() -> Path:
 
 
 def load_packaged_trunk_state(path: str | os.PathLike[str] | None = None) -> dict[str, Tensor]:
-    """The trunk's tensors from the package's checkpoint, loaded with ``weights_only=True`` (no code runs).
+    """The trunk's tensors from the package's checkpoint (the classifier heads, ``fc.*``, are dropped)."""
+    state, _ = load_packaged_state(path)
+    prefix = "embedding_net."
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def load_packaged_state(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, Tensor], dict[str, tuple[int, int]]]:
+    """The package's whole checkpoint, loaded with ``weights_only=True`` (no code runs).
 
     The file pickles ``(state_dict, {dataset: (numpy int64, classes)})``; only numpy's scalar
-    reconstructor and dtypes are allowed beyond tensors. The classifier heads (``fc.*``) are dropped.
+    reconstructor and dtypes are allowed beyond tensors. Returns the state and, per training library,
+    ``(head index, number of classes)``.
     """
     path = Path(path) if path is not None else packaged_checkpoint()
     try:
@@ -196,9 +207,45 @@ def load_packaged_trunk_state(path: str | os.PathLike[str] | None = None) -> dic
 
     allowed = [(scalar, "numpy.core.multiarray.scalar"), np.dtype, type(np.dtype(np.int64))]
     with torch.serialization.safe_globals(allowed):
-        state, _datasets = torch.load(path, map_location="cpu", weights_only=True)
-    prefix = "embedding_net."
-    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        state, datasets = torch.load(path, map_location="cpu", weights_only=True)
+    return state, {str(name): (int(idx), int(n)) for name, (idx, n) in datasets.items()}
+
+
+CLASS_HEAD_OUTPUTS = ("none", "hidden", "logits")
+
+
+class AisfxClassHeads(nn.Module):
+    """The package's nine classifiers (one per training library, ``fc.*``: 512 -> 256 -> 128 -> classes,
+    ReLU between), pretrained and frozen, applied to every frame of the trunk's output.
+
+    The package trained them on the max over time of these same features, one clip at a time; read
+    at every 186 ms frame they give per-frame evidence for 378 library categories (``logits``) or the
+    nine 128-d layers before them (``hidden``). Their category names are not in the package, so they
+    are features here, never labels. They stay frozen whatever ``model.freeze`` says: they are
+    readouts of the trunk, and fine-tuning belongs to the trunk itself.
+    """
+
+    def __init__(self, output: str, path: str | os.PathLike[str] | None = None) -> None:
+        super().__init__()
+        if output not in CLASS_HEAD_OUTPUTS[1:]:
+            raise ValueError(f"aisfx: class_heads must be one of {CLASS_HEAD_OUTPUTS}; got {output!r}")
+        state, datasets = load_packaged_state(path)
+        self.output = output
+        self.libraries = tuple(name for name, _ in sorted(datasets.items(), key=lambda kv: kv[1][0]))
+        heads = []
+        for name in self.libraries:
+            idx, n = datasets[name]
+            head = nn.Sequential(nn.Linear(WIDTH, WIDTH // 2), nn.ReLU(), nn.Linear(WIDTH // 2, WIDTH // 4), nn.ReLU(), nn.Linear(WIDTH // 4, n))
+            head.load_state_dict({k[len(f"fc.{idx}."):]: v for k, v in state.items() if k.startswith(f"fc.{idx}.")}, strict=True)
+            heads.append(head)
+        self.heads = nn.ModuleList(heads)
+        self.requires_grad_(False)
+        self.out_dim = sum(h[-1].in_features if output == "hidden" else h[-1].out_features for h in heads)
+
+    def forward(self, features: Tensor) -> Tensor:  # [B, 512, T] -> [B, out_dim, T]
+        x = features.transpose(1, 2)
+        outs = [head[:-1](x) if self.output == "hidden" else head(x) for head in self.heads]
+        return torch.cat(outs, dim=-1).transpose(1, 2)
 
 
 class _AdapterBlock(nn.Module):
@@ -235,6 +282,7 @@ class AisfxEncoder(nn.Module):
         upsample: str = "linear",
         layers: list[int] | tuple[int, ...] = (4,),
         mel_pool: str = "mean",
+        class_heads: str = "none",
     ) -> None:
         super().__init__()
         if sample_rate != SAMPLE_RATE:
@@ -259,8 +307,21 @@ class AisfxEncoder(nn.Module):
         self.trunk = AisfxTrunk(tuple(layers), mel_pool)
         if pretrained or checkpoint:
             self.trunk.load_state_dict(load_packaged_trunk_state(checkpoint), strict=True)
-        # Wider trunk features (layers, mel_pool) meet the adapter through a trained 1x1 convolution.
-        self.input = nn.Conv1d(self.trunk.out_dim, WIDTH, 1) if self.trunk.out_dim != WIDTH else nn.Identity()
+        if class_heads not in CLASS_HEAD_OUTPUTS:
+            raise ValueError(f"aisfx: class_heads must be one of {CLASS_HEAD_OUTPUTS}; got {class_heads!r}")
+        self.class_heads: AisfxClassHeads | None = None
+        if class_heads != "none":
+            if not (pretrained or checkpoint):
+                raise ValueError("aisfx: class_heads reads the packaged classifiers, which only fit the pretrained trunk; set pretrained=true")
+            if self.trunk.layers != (4,) or mel_pool != "mean":
+                raise ValueError(
+                    "aisfx: class_heads reads the package's own features (layers=[4], mel_pool=mean); "
+                    f"got layers={list(self.trunk.layers)}, mel_pool={mel_pool!r}"
+                )
+            self.class_heads = AisfxClassHeads(class_heads, checkpoint)
+        width = self.trunk.out_dim + (self.class_heads.out_dim if self.class_heads is not None else 0)
+        # Wider features (layers, mel_pool, class_heads) meet the adapter through a trained 1x1 convolution.
+        self.input = nn.Conv1d(width, WIDTH, 1) if width != WIDTH else nn.Identity()
         self.adapter = nn.Sequential(*(_AdapterBlock(WIDTH, 2**i, dropout) for i in range(adapter_blocks)))
         self.norm = nn.LayerNorm(WIDTH)
         self.cache_gb = float(cache_gb)
@@ -295,11 +356,15 @@ class AisfxEncoder(nn.Module):
 
     def forward(self, audio: Tensor) -> Tensor:
         check_clip(audio, self.clip_samples, self.sample_rate, "AisfxEncoder")
-        x = self.adapter(self.input(self.trunk_features(audio)))  # [B, 512, T']
+        x = self.trunk_features(audio)  # [B, trunk.out_dim, T']
+        if self.class_heads is not None:
+            x = torch.cat([x, self.class_heads(x)], dim=1)
+        x = self.adapter(self.input(x))  # [B, 512, T']
         x = self.norm(x.transpose(1, 2))  # [B, T', 512]
         return resize_frames(x, self.frames, self.upsample)
 
     def extra_repr(self) -> str:
-        return f"frames={self.frames}, out_dim={self.out_dim}, native_frames={self.native_frames}, cache_gb={self.cache_gb:g}"
+        heads = f", class_heads={self.class_heads.output}" if self.class_heads is not None else ""
+        return f"frames={self.frames}, out_dim={self.out_dim}, native_frames={self.native_frames}, cache_gb={self.cache_gb:g}{heads}"
 
 

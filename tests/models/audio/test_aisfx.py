@@ -317,3 +317,64 @@ def test_wider_features_feed_the_adapter_and_are_memoised_apart():
         assert wide(audio).shape == (2, 16, 512)
     assert feature_cache._SHARED.stats.misses == 4 and feature_cache._SHARED.stats.hits == 2
     feature_cache._SHARED = None
+
+
+@pytest.mark.parametrize("output", ["logits", "hidden"])
+def test_class_heads_equal_the_package_classifiers(package_model, trunk, output):
+    """Read at the max over time, each head gives what the package's own fc[i] gives on its embedding (1e-5);
+    at every frame they give per-frame outputs of the same heads (a loop over frames; 1e-4, since the
+    batched matmul sums in another order and logits reach tens)."""
+    from flamkit.models.audio.aisfx import AisfxClassHeads
+
+    heads = AisfxClassHeads(output)
+    spec = _spec(2, 100, seed=3)
+    with torch.no_grad():
+        frames = trunk(spec)  # [2, 512, T']
+        emb = package_model.get_embedding(spec)
+        refs = []
+        for name in heads.libraries:
+            fc = package_model.fc[package_model.getDatasetIdx(name)]
+            refs.append(fc[:-1](emb) if output == "hidden" else fc(emb))
+        ref = torch.cat(refs, dim=1)
+        ours = heads(frames.amax(dim=2, keepdim=True))[..., 0]
+        per_frame = heads(frames)
+        loop = torch.stack([heads(frames[:, :, t : t + 1])[..., 0] for t in range(frames.shape[2])], dim=2)
+    assert ref.shape == ours.shape == (2, heads.out_dim)
+    assert heads.out_dim == (9 * 128 if output == "hidden" else 378)
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(per_frame, loop, rtol=1e-4, atol=1e-4)
+    assert not any(p.requires_grad for p in heads.parameters())
+
+
+def test_class_heads_feed_the_adapter_stay_frozen_and_keep_the_memo():
+    from flamkit.models.audio import feature_cache
+
+    feature_cache._SHARED = None
+    audio = torch.randn(2, SAMPLE_RATE * 10) * 0.1
+    plain = AisfxEncoder(frames=16, adapter_blocks=1, cache_gb=0.5)
+    enc = AisfxEncoder(frames=16, adapter_blocks=1, cache_gb=0.5, class_heads="hidden")
+    assert enc.input.in_channels == 512 + 9 * 128
+    for e in (plain, enc):
+        e.trunk.requires_grad_(False)
+        e.eval()
+    with torch.no_grad():
+        plain.trunk_features(audio)
+        out = enc(audio)
+    assert out.shape == (2, 16, 512)
+    # the heads read the memoised trunk output: the second encoder computes no trunk pass
+    assert feature_cache._SHARED.stats.misses == 2 and feature_cache._SHARED.stats.hits == 2
+    feature_cache._SHARED = None
+    trained = {n for n, p in enc.named_parameters() if p.requires_grad}
+    assert trained and not any(n.startswith("class_heads.") for n in trained)
+    enc.requires_grad_(True)  # what fine-tuning everything does to the trunk...
+    enc.class_heads.requires_grad_(False)  # ...and build_model's freeze leaves the heads as they are
+    assert enc.class_heads.out_dim == 1152
+
+
+def test_class_heads_refuse_what_they_cannot_read():
+    with pytest.raises(ValueError, match="class_heads must be one of"):
+        AisfxEncoder(frames=16, class_heads="probabilities")
+    with pytest.raises(ValueError, match="pretrained=true"):
+        AisfxEncoder(frames=16, pretrained=False, class_heads="logits")
+    with pytest.raises(ValueError, match="layers=\\[4\\], mel_pool=mean"):
+        AisfxEncoder(frames=16, layers=[3, 4], class_heads="logits")
