@@ -1,4 +1,4 @@
-"""The measurement scripts of experiments/probes: weight averaging and query expansion."""
+"""The measurement scripts of experiments/probes: weight averaging, query expansion and clip fusion."""
 
 from __future__ import annotations
 
@@ -66,3 +66,29 @@ def test_query_expansion_averages_each_query_with_its_paraphrases(tmp_path: Path
     assert seen[0][0] == "gong" and sorted(seen[0][1:]) == ["percussion instrument", "percussive instrument", "tam-tam"]
     assert seen[1] == ["zebra"]  # no paraphrase: the query alone
     assert torch.allclose(out, torch.tensor([[sum(map(len, seen[0])) / 4, 1.0], [5.0, 1.0]]))
+
+
+def test_clip_fusion_gives_the_mixed_cosine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fused frames' cosine with a text equals (cos(frame) + lam cos(clip)) / (1 + lam), clip by clip (float64 loop)."""
+    import numpy as np
+
+    from flamkit.eval.inference import FrameEmbeddings, LengthReport
+
+    cf = _load("clip_fusion")
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(7, 4))
+    values = (raw / np.linalg.norm(raw, axis=1, keepdims=True)).astype(np.float32)
+    offsets = np.array([0, 3, 7])
+    emb = FrameEmbeddings(values, offsets, ("a", "b"), np.array([1.0, 1.0]), 0.2, LengthReport(10.0))
+    monkeypatch.setattr(cf, "_embed_audio", lambda *a, **k: emb)
+    monkeypatch.setattr(cf, "LAM", 0.5)
+    fused = cf.fused()
+    text = rng.normal(size=4)
+    text /= np.linalg.norm(text)
+    for i in range(2):
+        frames = values[offsets[i] : offsets[i + 1]].astype(np.float64)
+        mean = frames.mean(axis=0)
+        clip = mean / np.linalg.norm(mean)
+        for j, f in enumerate(frames):
+            want = (f @ text + 0.5 * (clip @ text)) / 1.5
+            assert abs(float(fused.clip(i)[j].astype(np.float64) @ text) - want) < 1e-6
