@@ -80,12 +80,16 @@ def test_audio_text_events_label_balanced_stream(corpus):
 
 
 def test_data_group_config_builds(corpus, monkeypatch):
-    """The data group as an experiment composes it (its sources share data.holdout and data.mixtures)."""
+    """The data group as an experiment composes it (its sources share data.holdout and data.mixtures).
+
+    ``data=debian_sfx``, the debian-sfx-only group: the experiment's default, ``debian_sfx_plus``, also
+    needs debian-extra built (tests/data/corpora/test_debian_extra.py).
+    """
     from flamkit.config.compose import compose
     from flamkit.data.build import build_source
 
     monkeypatch.setenv("FLAMKIT_DEBIAN_SFX", str(corpus))
-    cfg = compose("debian_sfx").data
+    cfg = compose("debian_sfx", ["data=debian_sfx"]).data
     assert cfg.mixtures == 3000 and cfg.holdout.fraction == 0.15
     built = {}
     for stream, scfg in cfg.streams.items():
