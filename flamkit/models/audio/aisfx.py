@@ -153,12 +153,37 @@ class AisfxTrunk(nn.Module):
         self.conv_block3 = ConvBlock(128, 256)
         self.conv_block4 = ConvBlock(256, WIDTH)
 
+    def blocks(self) -> tuple[ConvBlock, ...]:
+        return (self.conv_block1, self.conv_block2, self.conv_block3, self.conv_block4)
+
     def forward(self, logmel: Tensor) -> Tensor:
+        return self.forward_from(logmel.unsqueeze(1), 0)
+
+    def prefix(self, logmel: Tensor, blocks: int) -> Tensor:
+        """The output of the first ``blocks`` conv blocks, ``[B, C, T / 2^k, 96 / 2^k]``, before any mel pooling."""
         x = logmel.unsqueeze(1)
-        outputs = []
-        blocks = (self.conv_block1, self.conv_block2, self.conv_block3, self.conv_block4)
-        for number, (block, pool) in enumerate(zip(blocks[: self.layers[-1]], self.POOLS), start=1):
+        for block, pool in zip(self.blocks()[:blocks], self.POOLS):
             x = block(x, pool)
+        return x
+
+    def frozen_prefix(self) -> int:
+        """How many leading conv blocks are fixed (no trainable weight, eval mode) and read by no layer.
+
+        Their output is then a pure function of the clip, which the encoder can memoise while the
+        blocks after them train.
+        """
+        count = 0
+        for number, block in enumerate(self.blocks(), start=1):
+            if number >= self.layers[0] or block.training or any(p.requires_grad for p in block.parameters()):
+                break
+            count = number
+        return count
+
+    def forward_from(self, x: Tensor, start: int) -> Tensor:
+        """The trunk's output from ``x``, the output of its first ``start`` blocks (0: the log-mel, ``[B, 1, T, 96]``)."""
+        outputs = []
+        for number in range(start + 1, self.layers[-1] + 1):
+            x = self.blocks()[number - 1](x, self.POOLS[number - 1])
             if number in self.layers:
                 outputs.append(self._pool_mel(x))
         steps = outputs[-1].shape[-1]
@@ -327,6 +352,7 @@ class AisfxEncoder(nn.Module):
         self.cache_gb = float(cache_gb)
         self.cache_dir = cache_dir
         self._fingerprint = ModuleFingerprint(self.trunk)
+        self._prefix_fingerprints: dict[int, ModuleFingerprint] = {}
 
     def trunk_frozen(self) -> bool:
         """Whether the trunk's output is a pure function of the clip (no trained weight, BN in eval mode)."""
@@ -335,7 +361,15 @@ class AisfxEncoder(nn.Module):
     def trunk_features(self, audio: Tensor) -> Tensor:
         """``[B, trunk.out_dim, T']`` (512 by default): the pretrained CNN's frame features before any trained layer."""
         if not self.trunk_frozen():
-            return self.trunk(self.frontend(audio))
+            blocks = self.trunk.frozen_prefix() if self.cache_gb > 0 else 0
+            if not blocks:
+                return self.trunk(self.frontend(audio))
+            # Later blocks train: memoise what the fixed leading blocks give, train the rest on it.
+            cache = shared_cache(self.cache_gb, self.cache_dir)
+            key = self._prefix_fingerprint(blocks) + f"-blocks1to{blocks}"
+            with torch.no_grad():
+                x = cache.features(key, audio, lambda a: self.trunk.prefix(self.frontend(a), blocks))
+            return self.trunk.forward_from(x, blocks)
         with torch.no_grad():
             if self.cache_gb > 0:
                 cache = shared_cache(self.cache_gb, self.cache_dir)
@@ -344,6 +378,11 @@ class AisfxEncoder(nn.Module):
                     key += f"-layers{''.join(map(str, self.trunk.layers))}-{self.trunk.mel_pool}"
                 return cache.features(key, audio, self._frozen_trunk)
             return self._frozen_trunk(audio)
+
+    def _prefix_fingerprint(self, blocks: int) -> str:
+        if blocks not in self._prefix_fingerprints:
+            self._prefix_fingerprints[blocks] = ModuleFingerprint(nn.ModuleList(self.trunk.blocks()[:blocks]))
+        return self._prefix_fingerprints[blocks]()
 
     def _frozen_trunk(self, audio: Tensor) -> Tensor:
         """The frozen trunk, in bf16 when asked: about 2x faster on CPUs with AVX512-BF16, features

@@ -176,13 +176,87 @@ def test_frozen_partly_frozen_and_fine_tuned_from_config():
     trunk = partly.audio_encoder.trunk
     assert not any(p.requires_grad for p in trunk.conv_block1.parameters())
     assert all(p.requires_grad for p in trunk.conv_block4.parameters())
-    assert not partly.audio_encoder.trunk_frozen()  # never memoised while any trunk weight trains
+    assert not partly.audio_encoder.trunk_frozen()  # its output is not memoised while any trunk weight trains
+    assert trunk.frozen_prefix() == 2  # the fixed blocks' output can be
 
     tuned = _model([]).train()
     assert all(p.requires_grad for p in tuned.audio_encoder.parameters())
     audio = torch.randn(2, SAMPLE_RATE * 10) * 0.1
     tuned.audio_encoder(audio).sum().backward()
     assert tuned.audio_encoder.trunk.conv_block1.conv1.weight.grad is not None
+
+
+def test_frozen_prefix_counts_the_fixed_blocks_before_the_first_read_layer():
+    trunk = AisfxTrunk().eval()
+    assert trunk.frozen_prefix() == 0  # every block trainable
+    trunk.requires_grad_(False)
+    assert trunk.frozen_prefix() == 3  # block 4 is read: never memoised as a prefix
+    trunk.conv_block2.conv1.weight.requires_grad_(True)
+    assert trunk.frozen_prefix() == 1
+    trunk.requires_grad_(False)
+    trunk.conv_block3.train()  # batch statistics: not a function of the clip alone
+    assert trunk.frozen_prefix() == 2
+    wide = AisfxTrunk(layers=(2, 4)).eval().requires_grad_(False)
+    assert wide.frozen_prefix() == 1
+
+
+def _partly_frozen(blocks: int, cache_gb: float) -> AisfxEncoder:
+    torch.manual_seed(0)
+    enc = AisfxEncoder(frames=32, pretrained=True, adapter_blocks=1, cache_gb=cache_gb).train()
+    for number, block in enumerate(enc.trunk.blocks(), start=1):
+        if number <= blocks:
+            block.requires_grad_(False).eval()
+    return enc
+
+
+def test_fixed_leading_blocks_are_memoised_while_the_last_block_trains():
+    """Same features and the same gradients as recomputing every block; only the trained block's weights get them."""
+    from flamkit.models.audio import feature_cache
+
+    audio = torch.randn(3, SAMPLE_RATE * 10) * 0.1
+    plain = _partly_frozen(3, cache_gb=0.0).eval()  # eval: BatchNorm of block 4 from its running statistics
+    memo = _partly_frozen(3, cache_gb=0.5).eval()
+    memo.load_state_dict(plain.state_dict())
+    feature_cache._SHARED = None
+    try:
+        want = plain(audio)
+        want.square().mean().backward()
+        got = memo(audio)
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
+        got.square().mean().backward()
+        for (name, p), q in zip(plain.trunk.named_parameters(), memo.trunk.parameters()):
+            if name.startswith("conv_block4"):
+                torch.testing.assert_close(q.grad, p.grad, rtol=1e-5, atol=1e-8)
+            else:
+                assert p.grad is None and q.grad is None, name
+        cache = feature_cache._SHARED
+        assert cache is not None and cache.stats.misses == 3 and cache.stats.hits == 0
+        again = memo(audio[[1]])
+        assert cache.stats.hits == 1
+        torch.testing.assert_close(again, got[[1]], rtol=0, atol=0)
+
+        # A trained block 4 moves the output but not the memo's key; a changed block 1 moves both.
+        with torch.no_grad():
+            memo.trunk.conv_block4.conv1.weight.mul_(1.01)
+        moved = memo(audio[[1]])
+        assert cache.stats.hits == 2 and not torch.equal(moved, got[[1]])
+        with torch.no_grad():
+            memo.trunk.conv_block1.conv1.weight.mul_(1.01)
+        memo(audio[[1]])
+        assert cache.stats.misses == 4
+    finally:
+        feature_cache._SHARED = None
+
+
+def test_prefix_memo_needs_the_memo_on_and_a_fixed_prefix():
+    from flamkit.models.audio import feature_cache
+
+    feature_cache._SHARED = None
+    audio = torch.randn(1, SAMPLE_RATE * 10) * 0.1
+    _partly_frozen(3, cache_gb=0.0)(audio)  # memo off: recomputed, nothing stored
+    assert feature_cache._SHARED is None
+    _partly_frozen(0, cache_gb=0.5)(audio)  # nothing fixed: nothing to memoise
+    assert feature_cache._SHARED is None
 
 
 def test_cache_gives_identical_features_and_counts_hits():
