@@ -16,7 +16,7 @@ def test_shipped_studies_load_with_their_stages_in_order():
     assert load_study("debian_sfx").eval == "debian_sfx_dev"
 
 
-@pytest.mark.parametrize("name", ["debian_sfx", "debian_sfx_select", "debian_sfx_gpu"])
+@pytest.mark.parametrize("name", ["debian_sfx", "debian_sfx_select", "debian_sfx_select_block4", "debian_sfx_gpu"])
 def test_real_sound_studies_compose_and_validate_every_stage(name):
     """Every stage composes and binds to its components' signatures (nothing is built or trained)."""
     from pathlib import Path
