@@ -54,8 +54,7 @@ def _head(enc: AisfxEncoder, features: Tensor) -> Tensor:
 
 
 def _set_trainable(enc: AisfxEncoder, blocks: tuple[int, ...]) -> None:
-    for number in range(1, 5):
-        block = getattr(enc.trunk, f"conv_block{number}")
+    for number, block in enumerate(enc.trunk.blocks(), start=1):
         block.train(number in blocks)
         for p in block.parameters():
             p.requires_grad_(number in blocks)
@@ -75,10 +74,8 @@ def main() -> None:
     enc = AisfxEncoder(frames=50, pretrained=True).train()
     audio = 0.1 * torch.randn(args.batch, enc.clip_samples)
     with torch.no_grad():
-        logmel = enc.frontend(audio)
-        t = enc.trunk
-        block3 = t.conv_block3(t.conv_block2(t.conv_block1(logmel.unsqueeze(1), t.POOLS[0]), t.POOLS[1]), t.POOLS[2])
-        features = t._pool_mel(t.conv_block4(block3, t.POOLS[3]))
+        block3 = enc.trunk.prefix(enc.frontend(audio), 3)  # what the encoder's prefix memo holds
+        features = enc.trunk.forward_from(block3, 3)  # what its trunk memo holds
 
     def memo() -> None:
         _set_trainable(enc, ())
@@ -92,7 +89,7 @@ def main() -> None:
 
     def block4_memo() -> None:
         _set_trainable(enc, (4,))
-        _head(enc, t._pool_mel(t.conv_block4(block3, t.POOLS[3]))).backward()
+        _head(enc, enc.trunk.forward_from(block3, 3)).backward()
 
     def block4() -> None:
         _set_trainable(enc, (4,))

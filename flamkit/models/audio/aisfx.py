@@ -182,8 +182,9 @@ class AisfxTrunk(nn.Module):
     def forward_from(self, x: Tensor, start: int) -> Tensor:
         """The trunk's output from ``x``, the output of its first ``start`` blocks (0: the log-mel, ``[B, 1, T, 96]``)."""
         outputs = []
+        blocks = self.blocks()
         for number in range(start + 1, self.layers[-1] + 1):
-            x = self.blocks()[number - 1](x, self.POOLS[number - 1])
+            x = blocks[number - 1](x, self.POOLS[number - 1])
             if number in self.layers:
                 outputs.append(self._pool_mel(x))
         steps = outputs[-1].shape[-1]
