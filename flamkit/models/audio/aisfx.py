@@ -25,7 +25,9 @@ weights were trained on Essentia spectrograms of the same definition (its docs n
 over mel bins; a trained 1x1 convolution (``input``) then brings it to the adapter's 512 channels.
 ``class_heads`` (:class:`AisfxClassHeads`) adds the package's nine pretrained library classifiers, read at
 every frame (their hidden layer or their logits), beside the trunk's features: readouts trained on the
-libraries' own categories, which flamkit's few thousand mixtures could not learn.
+libraries' own categories, which flamkit's few thousand mixtures could not learn. ``companion: whisper_base``
+adds OpenAI Whisper-base's audio encoder (:mod:`flamkit.models.audio.whisper`), frozen, its 20 ms steps
+averaged onto this trunk's frames: a second view trained on other audio with another objective.
 
 Freezing: ``model.freeze: [audio_encoder.trunk]`` (or one block, ``audio_encoder.trunk.conv_block1``)
 keeps pretrained weights fixed and their BatchNorm in eval mode; nothing frozen fine-tunes it all.
@@ -47,6 +49,7 @@ from torch import Tensor, nn
 
 from flamkit.models.audio.feature_cache import ModuleFingerprint, shared_cache
 from flamkit.models.audio.frames import check_clip, check_frames, check_upsample, clip_samples, resize_frames
+from flamkit.models.audio.whisper import WhisperCompanion
 from flamkit.registry import AUDIO_ENCODERS
 
 SAMPLE_RATE = 44100
@@ -238,6 +241,7 @@ def load_packaged_state(path: str | os.PathLike[str] | None = None) -> tuple[dic
 
 
 CLASS_HEAD_OUTPUTS = ("none", "hidden", "logits")
+COMPANIONS = ("none", "whisper_base")
 
 
 class AisfxClassHeads(nn.Module):
@@ -309,6 +313,7 @@ class AisfxEncoder(nn.Module):
         layers: list[int] | tuple[int, ...] = (4,),
         mel_pool: str = "mean",
         class_heads: str = "none",
+        companion: str = "none",
     ) -> None:
         super().__init__()
         if sample_rate != SAMPLE_RATE:
@@ -345,7 +350,12 @@ class AisfxEncoder(nn.Module):
                     f"got layers={list(self.trunk.layers)}, mel_pool={mel_pool!r}"
                 )
             self.class_heads = AisfxClassHeads(class_heads, checkpoint)
-        width = self.trunk.out_dim + (self.class_heads.out_dim if self.class_heads is not None else 0)
+        if companion not in COMPANIONS:
+            raise ValueError(f"aisfx: companion must be one of {COMPANIONS}; got {companion!r}")
+        self.companion: WhisperCompanion | None = None
+        if companion == "whisper_base":
+            self.companion = WhisperCompanion(sample_rate, self.native_frames, pretrained=pretrained or checkpoint is not None)
+        width = self.trunk.out_dim + sum(m.out_dim for m in (self.class_heads, self.companion) if m is not None)
         # Wider features (layers, mel_pool, class_heads) meet the adapter through a trained 1x1 convolution.
         self.input = nn.Conv1d(width, WIDTH, 1) if width != WIDTH else nn.Identity()
         self.adapter = nn.Sequential(*(_AdapterBlock(WIDTH, 2**i, dropout) for i in range(adapter_blocks)))
@@ -354,6 +364,7 @@ class AisfxEncoder(nn.Module):
         self.cache_dir = cache_dir
         self._fingerprint = ModuleFingerprint(self.trunk)
         self._prefix_fingerprints: dict[int, ModuleFingerprint] = {}
+        self._companion_fingerprint = ModuleFingerprint(self.companion) if self.companion is not None else None
 
     def trunk_frozen(self) -> bool:
         """Whether the trunk's output is a pure function of the clip (no trained weight, BN in eval mode)."""
@@ -380,6 +391,15 @@ class AisfxEncoder(nn.Module):
                 return cache.features(key, audio, self._frozen_trunk)
             return self._frozen_trunk(audio)
 
+    def companion_features(self, audio: Tensor) -> Tensor:
+        """``[B, 512, native_frames]``: the frozen companion's features, memoised like a frozen trunk's."""
+        assert self.companion is not None and self._companion_fingerprint is not None
+        if self.cache_gb > 0:
+            cache = shared_cache(self.cache_gb, self.cache_dir)
+            key = self._companion_fingerprint() + f"-whisper_base-{self.native_frames}"
+            return cache.features(key, audio, self.companion)
+        return self.companion(audio)
+
     def _prefix_fingerprint(self, blocks: int) -> str:
         if blocks not in self._prefix_fingerprints:
             self._prefix_fingerprints[blocks] = ModuleFingerprint(nn.ModuleList(self.trunk.blocks()[:blocks]))
@@ -399,12 +419,15 @@ class AisfxEncoder(nn.Module):
         x = self.trunk_features(audio)  # [B, trunk.out_dim, T']
         if self.class_heads is not None:
             x = torch.cat([x, self.class_heads(x)], dim=1)
+        if self.companion is not None:
+            x = torch.cat([x, self.companion_features(audio).to(x.dtype)], dim=1)
         x = self.adapter(self.input(x))  # [B, 512, T']
         x = self.norm(x.transpose(1, 2))  # [B, T', 512]
         return resize_frames(x, self.frames, self.upsample)
 
     def extra_repr(self) -> str:
         heads = f", class_heads={self.class_heads.output}" if self.class_heads is not None else ""
+        heads += ", companion=whisper_base" if self.companion is not None else ""
         return f"frames={self.frames}, out_dim={self.out_dim}, native_frames={self.native_frames}, cache_gb={self.cache_gb:g}{heads}"
 
 
