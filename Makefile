@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.flamkit-installed
 UV_VERSION := 0.13.9
-EXTRAS := dev,fairseq2,torchaudio,whisper
+EXTRAS := dev,fairseq2,torchaudio
 PYTEST_ARGS ?=
 # The pretrained sound-effects CNN (weights inside the wheel, CC-BY-4.0). --no-deps: it pins
 # numpy==1.23.0 and librosa==0.9.2, neither of which flamkit's use of it (torch and the weights) needs.

