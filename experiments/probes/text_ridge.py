@@ -8,7 +8,7 @@ every label of its set by cosine, and the score is the mean over labels of the o
 across events (ties count half). The ridge strength is chosen on three 15 % splits of the train
 labels (held out of the fit); ``dev`` (79 labels never trained on) is scored once with it.
 
-    python experiments/probes/text_ridge.py --out /tmp/text_ridge     # ~9 min on 2 cores
+    python experiments/probes/text_ridge.py --out /tmp/text_ridge     # 10 min 42 s on 2 cores
 
 It is a quick screen for an encoder, not a result: FLAM trains an adapter and projections on
 mixtures, frame by frame (docs/results.md, fourteenth session, for what the screen predicted and
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +87,9 @@ def features(root: Path) -> dict[str, np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", type=Path, default=Path(os.environ.get("FLAMKIT_DEBIAN_SFX", "~/.cache/flamkit-data/debian-sfx")).expanduser())
+    from flamkit.data.corpora.debian_extra import default_dir
+
+    ap.add_argument("--root", type=Path, default=default_dir("FLAMKIT_DEBIAN_SFX", "debian-sfx"), help="the debian-sfx corpus")
     ap.add_argument("--out", type=Path, required=True, help="folder for features.npz (reused when present)")
     args = ap.parse_args()
     torch.manual_seed(0)

@@ -356,7 +356,7 @@ class AisfxEncoder(nn.Module):
         if companion == "whisper_base":
             self.companion = WhisperCompanion(sample_rate, self.native_frames, pretrained=pretrained or checkpoint is not None)
         width = self.trunk.out_dim + sum(m.out_dim for m in (self.class_heads, self.companion) if m is not None)
-        # Wider features (layers, mel_pool, class_heads) meet the adapter through a trained 1x1 convolution.
+        # Wider features (layers, mel_pool, class_heads, companion) meet the adapter through a trained 1x1 convolution.
         self.input = nn.Conv1d(width, WIDTH, 1) if width != WIDTH else nn.Identity()
         self.adapter = nn.Sequential(*(_AdapterBlock(WIDTH, 2**i, dropout) for i in range(adapter_blocks)))
         self.norm = nn.LayerNorm(WIDTH)
