@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from safetensors.torch import load_file
 log = logging.getLogger(__name__)
 PREFIX = "ckpt-"
 BEST = "best"
+PACKAGED_FILE = "packaged.json"  # written by training when modules are left out (flamkit.models.packaged)
 
 
 def sha256(path: Path) -> str:
@@ -84,6 +85,9 @@ class Loaded:
     weights: dict[str, torch.Tensor]
     model_yaml: str
     state: dict[str, Any]
+    # Modules left out of ``weights`` because their packages hold them: prefix -> source, sha256.
+    # Complete the weights with flamkit.models.packaged.fill_packaged before loading them.
+    packaged: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def load_checkpoint(folder: Path, with_state: bool = True) -> Loaded:
@@ -92,7 +96,9 @@ def load_checkpoint(folder: Path, with_state: bool = True) -> Loaded:
     if not ok:
         raise ValueError(f"checkpoint {folder} is unusable: {why}")
     state = torch.load(folder / "state.pt", map_location="cpu", weights_only=False) if with_state else {}
-    return Loaded(folder, load_file(str(folder / "model.safetensors")), (folder / "model.yaml").read_text(), state)
+    packaged_file = folder / PACKAGED_FILE  # absent in checkpoints written before it existed
+    packaged = json.loads(packaged_file.read_text()) if packaged_file.is_file() else {}
+    return Loaded(folder, load_file(str(folder / "model.safetensors")), (folder / "model.yaml").read_text(), state, packaged)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from flamkit import plugins
 from flamkit.checkpoints import CheckpointChoice, checkpoint_step, choose_checkpoint, load_checkpoint, run_dir_of
 from flamkit.data.trained_descriptions import read_descriptions, trained_descriptions
 from flamkit.models.flam import FlamModel, build_model
+from flamkit.models.packaged import fill_packaged
 from flamkit.models.query_expansion import QueryExpansion
 
 __all__ = ["LoadedModel", "load_checkpoint_model", "load_model", "run_dir_of", "checkpoint_step", "expand_queries"]
@@ -53,8 +54,9 @@ def load_checkpoint_model(run_or_checkpoint: str | Path, device: str | torch.dev
     plugins.discover(_run_plugins(run_dir))
     loaded = load_checkpoint(folder, with_state=False)
     model = build_model(OmegaConf.create(loaded.model_yaml))
+    weights = fill_packaged(model, loaded.weights, loaded.packaged, folder)
     try:
-        model.load_state_dict(loaded.weights, strict=True)
+        model.load_state_dict(weights, strict=True)
     except RuntimeError as exc:
         raise ValueError(
             f"checkpoint {folder}: its weights do not match the model its model.yaml describes "

@@ -25,6 +25,7 @@ import flamkit.models.audio  # noqa: F401  (registers the core audio encoders th
 import flamkit.models.heads  # noqa: F401  (registers the core heads)
 import flamkit.models.text  # noqa: F401  (registers the core text encoders)
 from flamkit.config.checks import AUDIO_INJECTED, HEAD_INJECTED, POOLING_INJECTED, TEXT_INJECTED, Slot, build_component
+from flamkit.models.packaged import record_packaged
 from flamkit.models.pooling import MeanPooling, TokenFeatures
 from flamkit.models.query_expansion import QueryExpansion, expand_features
 from flamkit.registry import AUDIO_ENCODERS, HEADS, POOLINGS, TEXT_ENCODERS
@@ -233,4 +234,5 @@ def build_model(model_cfg: DictConfig | dict[str, Any]) -> FlamModel:
         audio, text, audio_proj, text_proj, scale, bias, float(cfg.clip_scale_init), float(cfg.clip_scale_max), pooling
     )
     model.freeze(list(cfg.get("freeze") or []))
+    record_packaged(model)  # what checkpoints may leave out while it stays unchanged (flamkit.models.packaged)
     return model

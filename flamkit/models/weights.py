@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from flamkit.checkpoints import CheckpointChoice, choose_checkpoint, load_checkpoint
+from flamkit.models.packaged import fill_packaged
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,10 @@ def load_initial_weights(model: nn.Module, source: str | Path) -> LoadReport:
             report = load_state_into(model, _strip(sd))
     else:
         choice = choose_checkpoint(path)
-        report = load_state_into(model, load_checkpoint(choice.folder, with_state=False).weights)
+        loaded = load_checkpoint(choice.folder, with_state=False)
+        weights = fill_packaged(model, loaded.weights, loaded.packaged, choice.folder, missing_ok=True)
+        report = load_state_into(model, weights)
+        report.unexpected.extend(f"{p}.* (left out as packaged)" for p in loaded.packaged if p not in dict(model.named_modules()))
         report.checkpoint = choice
     if not report.loaded:
         raise ValueError(f"{source}: no tensor matched the model ({report.summary()}); is it the right checkpoint?")

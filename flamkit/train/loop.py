@@ -25,6 +25,7 @@ from flamkit.config.checks import OPTIM_INJECTED, SCHED_INJECTED, Slot, build_co
 from flamkit.data.build import build_streams
 from flamkit.data.trained_descriptions import DESCRIPTIONS_FILE, trained_descriptions, write_descriptions
 from flamkit.models.flam import build_model
+from flamkit.models.packaged import fill_packaged, split_packaged
 from flamkit.models.weights import load_initial_weights
 from flamkit.registry import LOSSES, OPTIMIZERS, SCHEDULES
 import flamkit.train.optim  # noqa: F401  (registers the optimizers and schedules this module builds)
@@ -164,7 +165,7 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
             log.info("train.resume=%s: %s", tcfg.resume, choice.describe())
     if resume_from is not None:
         loaded = ckpt.load_checkpoint(resume_from)
-        model.load_state_dict(loaded.weights, strict=True)
+        model.load_state_dict(fill_packaged(model, loaded.weights, loaded.packaged, resume_from), strict=True)
         st = loaded.state
         optimizer.load_state_dict(st["optimizer"])
         scheduler.load_state_dict(st["scheduler"])
@@ -231,10 +232,11 @@ def train(cfg: DictConfig, reference: DictConfig | None = None) -> TrainResult:
             "world_size": env.world_size,
         }
         model_yaml = OmegaConf.to_yaml(cfg.model, resolve=True)
-        folder = ckpt.write_checkpoint(ckpt_dir / f"{ckpt.PREFIX}{step:08d}", model.state_dict(), model_yaml, state)
+        weights, packaged = split_packaged(model)
+        folder = ckpt.write_checkpoint(ckpt_dir / f"{ckpt.PREFIX}{step:08d}", weights, model_yaml, state, packaged)
         ckpt.prune(ckpt_dir, int(tcfg.keep_last))
         if tag_best:
-            ckpt.write_checkpoint(ckpt_dir / ckpt.BEST, model.state_dict(), model_yaml, state)
+            ckpt.write_checkpoint(ckpt_dir / ckpt.BEST, weights, model_yaml, state, packaged)
         log.info("checkpoint %s", folder)
 
     if restore_rng is not None:

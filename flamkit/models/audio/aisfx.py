@@ -50,6 +50,7 @@ from torch import Tensor, nn
 from flamkit.models.audio.feature_cache import ModuleFingerprint, shared_cache
 from flamkit.models.audio.frames import check_clip, check_frames, check_upsample, clip_samples, resize_frames
 from flamkit.models.audio.whisper import WhisperCompanion
+from flamkit.models.packaged import mark_packaged
 from flamkit.registry import AUDIO_ENCODERS
 
 SAMPLE_RATE = 44100
@@ -270,6 +271,7 @@ class AisfxClassHeads(nn.Module):
             heads.append(head)
         self.heads = nn.ModuleList(heads)
         self.requires_grad_(False)
+        mark_packaged(self, f"aisfx: {path or 'aisfx/models/checkpoint.pth'} (classifier heads)")
         self.out_dim = sum(h[-1].in_features if output == "hidden" else h[-1].out_features for h in heads)
 
     def forward(self, features: Tensor) -> Tensor:  # [B, 512, T] -> [B, out_dim, T]
@@ -338,6 +340,7 @@ class AisfxEncoder(nn.Module):
         self.trunk = AisfxTrunk(tuple(layers), mel_pool)
         if pretrained or checkpoint:
             self.trunk.load_state_dict(load_packaged_trunk_state(checkpoint), strict=True)
+            mark_packaged(self.trunk, f"aisfx: {checkpoint or 'aisfx/models/checkpoint.pth'}")
         if class_heads not in CLASS_HEAD_OUTPUTS:
             raise ValueError(f"aisfx: class_heads must be one of {CLASS_HEAD_OUTPUTS}; got {class_heads!r}")
         self.class_heads: AisfxClassHeads | None = None

