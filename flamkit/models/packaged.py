@@ -81,6 +81,14 @@ def packaged_modules(model: nn.Module) -> dict[str, nn.Module]:
     return found
 
 
+def _digest(module: nn.Module) -> str:
+    """The module's digest, without hashing again while it is unchanged since ``build_model``."""
+    pristine: _Pristine | None = getattr(module, _PRISTINE, None)
+    if pristine is not None and pristine.holds(module):
+        return pristine.digest
+    return state_digest(_state(module))
+
+
 def record_packaged(model: nn.Module) -> None:
     """Note every marked module's digest now, while it holds what its package gave (``build_model``)."""
     for module in packaged_modules(model).values():
@@ -132,7 +140,7 @@ def fill_packaged(
                 f"checkpoint {checkpoint}: it left out the packaged module {prefix!r} ({entry['source']}), "
                 "which the model being loaded does not have; load it into the model its model.yaml describes"
             ) from None
-        digest = state_digest(_state(module))
+        digest = _digest(module)
         if digest != entry["sha256"]:
             raise ValueError(
                 f"checkpoint {checkpoint}: module {prefix!r} was trained with the packaged weights of "

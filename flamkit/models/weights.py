@@ -157,7 +157,8 @@ def load_initial_weights(model: nn.Module, source: str | Path) -> LoadReport:
         loaded = load_checkpoint(choice.folder, with_state=False)
         weights = fill_packaged(model, loaded.weights, loaded.packaged, choice.folder, missing_ok=True)
         report = load_state_into(model, weights)
-        report.unexpected.extend(f"{p}.* (left out as packaged)" for p in loaded.packaged if p not in dict(model.named_modules()))
+        modules = dict(model.named_modules())
+        report.unexpected.extend(f"{p}.* (left out as packaged)" for p in loaded.packaged if p not in modules)
         report.checkpoint = choice
     if not report.loaded:
         raise ValueError(f"{source}: no tensor matched the model ({report.summary()}); is it the right checkpoint?")
