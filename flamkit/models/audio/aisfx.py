@@ -47,9 +47,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from flamkit.models.audio.feature_cache import ModuleFingerprint, shared_cache
+from flamkit.models.audio.feature_cache import shared_cache
 from flamkit.models.audio.frames import check_clip, check_frames, check_upsample, clip_samples, resize_frames
 from flamkit.models.audio.whisper import WhisperCompanion
+from flamkit.models.fingerprint import ModuleFingerprint
 from flamkit.models.packaged import mark_packaged
 from flamkit.registry import AUDIO_ENCODERS
 

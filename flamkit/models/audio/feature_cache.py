@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from flamkit.lru import ByteBoundedLRU
 
@@ -135,32 +135,6 @@ def clip_digest(row: Tensor) -> str:
     """BLAKE2b of one clip's samples as float32 (its shape is implied by the encoder's clip length)."""
     data = row.detach().to("cpu", torch.float32).contiguous().numpy()
     return hashlib.blake2b(np.ascontiguousarray(data).tobytes(), digest_size=16).hexdigest()
-
-
-class ModuleFingerprint:
-    """A digest of a module's parameters and buffers, recomputed only when one of them changed.
-
-    In-place writes (``copy_`` in ``load_state_dict``, an optimizer step) bump a tensor's version
-    counter, so comparing the counters tells whether the cached digest still holds.
-    """
-
-    def __init__(self, module: nn.Module) -> None:
-        self.module = module
-        self._versions: tuple[int, ...] | None = None
-        self._ids: tuple[int, ...] | None = None
-        self._digest = ""
-
-    def __call__(self) -> str:
-        tensors = [*self.module.parameters(), *self.module.buffers()]
-        versions = tuple(t._version for t in tensors)
-        ids = tuple(id(t) for t in tensors)
-        if versions != self._versions or ids != self._ids:
-            h = hashlib.blake2b(digest_size=16)
-            for name, t in [*self.module.named_parameters(), *self.module.named_buffers()]:
-                h.update(name.encode())
-                h.update(t.detach().to("cpu").contiguous().numpy().tobytes())
-            self._digest, self._versions, self._ids = h.hexdigest(), versions, ids
-        return self._digest
 
 
 _SHARED: FeatureCache | None = None

@@ -22,7 +22,8 @@ from flamkit.models.audio.aisfx import (
     load_packaged_trunk_state,
     packaged_checkpoint,
 )
-from flamkit.models.audio.feature_cache import FeatureCache, ModuleFingerprint
+from flamkit.models.audio.feature_cache import FeatureCache
+from flamkit.models.fingerprint import ModuleFingerprint
 from flamkit.models.flam import build_model
 
 aisfx = pytest.importorskip("aisfx", reason="aisfx ships the pretrained weights (make install adds it)")
